@@ -1,0 +1,141 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type ErrorRequestHandler, type Express, type Response } from "express";
+import type { z } from "zod";
+import { connectBus, createDlqClient, ensureStreams } from "@concord/bus";
+import { createSubjects, isSyncError } from "@concord/contracts";
+import type { Logger } from "@concord/telemetry";
+import type { ConsoleConfig } from "./config";
+import { requireBearer } from "./auth";
+import { BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
+import { createOperations, type Operations } from "./operations";
+
+export interface ServerOptions {
+  token: string;
+  operations: Operations;
+  /** Bus connected and not stopping. */
+  ready: () => boolean;
+  logger: Logger;
+}
+
+/** Error codes of the operations and what they mean for an HTTP caller. */
+const statusOf: Record<string, number> = {
+  BAD_REQUEST: 400,
+  NOT_RESYNCABLE: 409,
+  DEAD_LETTER_NOT_FOUND: 404,
+  DEAD_LETTER_NOT_OPEN: 409,
+  RPC_UNAVAILABLE: 503,
+  BUS_PUBLISH_FAILED: 503,
+};
+
+class BadRequest extends Error {}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new BadRequest(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+const send = (res: Response, status: number, body: unknown) => void res.status(status).json(body);
+
+/** The operations API as an express app (tests drive it directly). */
+export function createServer(options: ServerOptions): Express {
+  const { operations: ops } = options;
+  const app = express();
+  app.disable("x-powered-by");
+  app.use((req, res, next) => {
+    const started = Date.now();
+    // Method, path and status only: never headers (the token) or bodies.
+    res.on("finish", () => options.logger.info("request", { method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started }));
+    next();
+  });
+  app.get("/healthz", (_req, res) => send(res, 200, { status: "ok" }));
+  app.get("/readyz", (_req, res) => (options.ready() ? send(res, 200, { status: "ready" }) : send(res, 503, { status: "not ready" })));
+
+  const api = express.Router();
+  api.use(requireBearer(options.token));
+  api.use(express.json({ limit: "64kb" }));
+
+  api.get("/dlq", async (req, res) => {
+    const query = parse(ListQuerySchema, req.query);
+    send(res, 200, await ops.list(query));
+  });
+  api.post("/dlq/retry", async (req, res) => {
+    const body = parse(BulkRetryBodySchema, req.body ?? {});
+    if (body.confirm !== true) {
+      const { total, deadLetters } = await ops.openMatching(body.filter);
+      return send(res, 409, { error: "confirm", reason: "send confirm: true to retry them", wouldRetry: total, ids: deadLetters.map((d) => d.id) });
+    }
+    const result = await ops.retryMatching(body.filter, body.refresh);
+    send(res, 200, { retried: result.retried.map(({ deadLetter: _d, ...r }) => r), failed: result.failed });
+  });
+  api.get("/dlq/:id", async (req, res) => {
+    const id = parse(IdParamSchema, req.params.id);
+    send(res, 200, await ops.get(id));
+  });
+  api.post("/dlq/:id/retry", async (req, res) => {
+    const id = parse(IdParamSchema, req.params.id);
+    const body = parse(RetryBodySchema, req.body ?? {});
+    send(res, 200, await ops.retry(id, body.refresh));
+  });
+  api.post("/dlq/:id/discard", async (req, res) => {
+    const id = parse(IdParamSchema, req.params.id);
+    const body = parse(DiscardBodySchema, req.body ?? {});
+    send(res, 200, await ops.discard(id, body.reason));
+  });
+  api.post("/resync", async (req, res) => {
+    const body = parse(ResyncBodySchema, req.body ?? {});
+    send(res, 202, await ops.resync(body));
+  });
+  api.use((_req, res) => send(res, 404, { error: "not found" }));
+  app.use("/api", api);
+  app.use((_req, res) => send(res, 404, { error: "not found" }));
+
+  const errors: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+    if (res.headersSent) return;
+    if (error instanceof BadRequest) return send(res, 400, { error: "bad request", reason: error.message });
+    const parserStatus = (error as { status?: unknown; type?: unknown })?.status;
+    if (typeof parserStatus === "number" && parserStatus >= 400 && parserStatus < 500) {
+      return send(res, parserStatus, { error: "bad request", reason: parserStatus === 413 ? "body too large" : "body is not valid JSON" });
+    }
+    if (isSyncError(error)) {
+      const status = statusOf[error.code] ?? (error.kind === "permanent" ? 422 : 503);
+      if (status >= 500) options.logger.warn("operation failed", { code: error.code, error });
+      return send(res, status, { error: error.code, reason: error.message });
+    }
+    options.logger.error("request failed", { error });
+    send(res, 500, { error: "internal error" });
+  };
+  app.use(errors);
+  return app;
+}
+
+/** Wires the console: bus, the dlq client of mapping, the operations and the HTTP server. */
+export async function createApp(config: ConsoleConfig, logger: Logger) {
+  const subjects = createSubjects(config.CONCORD_NAMESPACE);
+  const bus = await connectBus(config.NATS_URL, "console");
+  await ensureStreams(bus.jsm, subjects);
+  const dlq = createDlqClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
+  const operations = createOperations(bus.js, subjects, dlq);
+  let stopping = false;
+  const ready = () => !stopping && !bus.nc.isClosed();
+  const server: Server = createHttpServer(createServer({ token: config.CONSOLE_API_TOKEN, operations, ready, logger }));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info("listening", { host: config.CONSOLE_HOST, port });
+  return {
+    port,
+    ready,
+    /** Reverse of start: readiness off, no new connections (in-flight requests finish), then the bus drains. */
+    async stop() {
+      stopping = true;
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      await closed;
+      await bus.nc.drain();
+    },
+  };
+}

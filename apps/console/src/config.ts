@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { commonConfig, port, secret } from "@concord/config";
+
+/** Console configuration: one variable per key, parsed once in main.ts (runService). */
+export const consoleConfigSchema = z.object({
+  ...commonConfig,
+  /** Interface the HTTP API binds to; keep it on loopback or behind a TLS proxy. */
+  CONSOLE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Port of the operations API and /healthz, /readyz (0: any free port). */
+  CONSOLE_PORT: port(7420),
+  /** Bearer token every /api request must carry (`Authorization: Bearer <token>`). */
+  CONSOLE_API_TOKEN: secret(
+    z
+      .string({ error: (issue) => (issue.input === undefined ? "required: the API token for `Authorization: Bearer` (e.g. $(openssl rand -hex 24))" : "must be text") })
+      .min(16, "too short: use at least 16 random characters (e.g. $(openssl rand -hex 24))"),
+  ),
+  /** How long to wait for mapping's dlq.* replies. */
+  CONSOLE_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+});
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

@@ -1,0 +1,183 @@
+import { createBitrix24Client } from "@concord/bitrix24-client";
+import { hostname } from "node:os";
+import { connectBus, createMappingClient, defaultRetryPolicy, ensureStreams, openStateStore, reportOutcome, serveRpc, startConsumer, type Bus } from "@concord/bus";
+import {
+  CrmCommandSchema,
+  SnapshotRequestSchema,
+  compareSourceVersions,
+  createSubjects,
+  crmCommandId,
+  idOn,
+  permanent,
+  retryable,
+  type CrmDealCompensate,
+  type CrmDealLink,
+  type CrmDealUpdate,
+  type SourceVersion,
+  type Subjects,
+} from "@concord/contracts";
+import { startPeriodic, startWorker } from "@concord/runtime";
+import type { Logger } from "@concord/telemetry";
+import type { CrmWriterConfig } from "./config";
+import { readCustomerSnapshot, readDealSnapshot } from "./snapshots";
+import { createOnecMirror } from "./mirror-onec";
+import { createDealSweep } from "./sweep";
+
+/** The only process that talks to Bitrix24: snapshots on request, and CRM write commands. */
+export async function createApp(config: CrmWriterConfig, logger: Logger) {
+  const subjects = createSubjects(config.CONCORD_NAMESPACE);
+  const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS });
+  const bus = await connectBus(config.NATS_URL, "crm-writer");
+  await ensureStreams(bus.jsm, subjects);
+
+  const snapshots = serveRpc(bus.nc, subjects.rpc.crmSnapshot, SnapshotRequestSchema, async (r): Promise<unknown> =>
+    r.entity === "deal" ? readDealSnapshot(client, r.id, config.CRM_PRODUCT_SKU_FIELD) : readCustomerSnapshot(client, r.entity, r.id), logger);
+
+  /** Writes the inverse id (1C Ref_Key) on the deal, unless it is already there. */
+  async function linkDeal(command: CrmDealLink, bus: Bus, subjects: Subjects, attempts: number) {
+    const started = Date.now();
+    const deal = await client.getDeal(command.dealId);
+    const base = {
+      stage: "crm-writer" as const,
+      messageId: crmCommandId(command),
+      subject: { system: "bitrix24" as const, entity: "deal" as const, id: command.dealId },
+      target: { system: "onec" as const, entity: "order" as const, id: command.originId },
+      attempts,
+    };
+    if (!deal) {
+      await reportOutcome(bus.js, subjects, { ...base, result: "skipped", detail: "deal no longer exists", durationMs: Date.now() - started }, logger);
+      return;
+    }
+    if (deal.ORIGIN_ID === command.originId && deal.ORIGINATOR_ID === command.originatorId) {
+      await reportOutcome(bus.js, subjects, { ...base, result: "echo", detail: "deal already carries the 1C Ref_Key", durationMs: Date.now() - started }, logger);
+      return;
+    }
+    await client.updateDeal(command.dealId, { ORIGINATOR_ID: command.originatorId, ORIGIN_ID: command.originId });
+    await reportOutcome(bus.js, subjects, { ...base, result: "applied", detail: "ORIGIN_ID set to the 1C Ref_Key", durationMs: Date.now() - started }, logger);
+  }
+
+  const mapping = createMappingClient(bus.nc, subjects);
+  const owner = `crm-writer:${hostname()}:${process.pid}`;
+
+  /** Writes 1C-owned values onto a mapped deal, under the pair's lease, unless a newer state was applied. */
+  async function updateDeal(command: CrmDealUpdate, attempts: number) {
+    const started = Date.now();
+    const pair = await mapping.resolve({ system: "bitrix24", entity: "deal", id: command.dealId }, "onec");
+    if (!pair) throw permanent("NOT_MAPPED", `deal ${command.dealId} is not mapped to a 1C order`);
+    const report = (result: "applied" | "stale" | "skipped" | "echo", detail: string) =>
+      reportOutcome(
+        bus.js,
+        subjects,
+        { stage: "crm-writer", messageId: crmCommandId(command), subject: { system: "bitrix24", entity: "deal", id: command.dealId }, target: command.source, result, detail, attempts, durationMs: Date.now() - started },
+        logger,
+      );
+    await mapping.withLease(pair, owner, config.CRM_LEASE_TTL_MS, async () => {
+      const current = (await mapping.resolve({ system: "bitrix24", entity: "deal", id: command.dealId }, "onec")) ?? pair;
+      if (current.state === "deleted") {
+        await report("skipped", "the pair was deleted; a late command does not bring it back");
+        return;
+      }
+      const state = await mapping.getState(current.id, "bitrix24");
+      const last = state?.lastVersion ? (JSON.parse(state.lastVersion) as SourceVersion) : null;
+      if (last && compareSourceVersions(command.sourceVersion, last) < 0) {
+        await report("stale", `built from 1C state read at ${command.sourceVersion.fetchedAt}, older than the applied one`);
+        return;
+      }
+      const deal = await client.getDeal(command.dealId);
+      if (!deal) {
+        await report("skipped", "deal no longer exists");
+        return;
+      }
+      // Two reconciles of one change (its notification and another event) can both command it:
+      // write only what the deal does not hold yet.
+      const unchanged = !command.rows && Object.entries(command.fields).every(([field, value]) => String(deal[field] ?? "") === value);
+      if (unchanged && !command.markMappingDeleted) {
+        await mapping.recordState(current.id, "bitrix24", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.syncView);
+        await report("echo", "the deal already holds these values");
+        return;
+      }
+      if (command.rows) {
+        // References first: every 1C product must have its CRM product before the rows are set.
+        const rows = [];
+        for (const row of command.rows) {
+          const product = await mapping.resolve(row.product, "bitrix24");
+          const productId = product?.state === "confirmed" ? idOn(product, "bitrix24") : null;
+          if (!productId) throw retryable("REFERENCE_NOT_READY", `1C product ${row.product.id} has no CRM product yet`, { retryAfterMs: 1_000 });
+          rows.push({ PRODUCT_ID: Number(productId), PRODUCT_NAME: row.name, PRICE: Number(row.price), QUANTITY: row.quantity });
+        }
+        await client.call("crm.deal.productrows.set", { id: command.dealId, rows });
+      }
+      if (Object.keys(command.fields).length > 0) await client.updateDeal(command.dealId, command.fields);
+      await mapping.recordState(current.id, "bitrix24", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.syncView);
+      if (command.markMappingDeleted) await mapping.markDeleted(current.id);
+      await report("applied", `deal fields ${Object.keys(command.fields).join(", ")} set${command.markMappingDeleted ? "; mapping marked deleted" : ""}`);
+    });
+  }
+
+  /**
+   * Saga compensation: the deal returns to its previous stage (only if it is still in the stage
+   * 1C refused), its timeline says why, and an alert is raised (an error log line and a
+   * `compensated` outcome in the exchange log).
+   */
+  async function compensateDeal(command: CrmDealCompensate, attempts: number) {
+    const started = Date.now();
+    const deal = await client.getDeal(command.dealId);
+    const subject = { system: "bitrix24" as const, entity: "deal" as const, id: command.dealId };
+    const base = { stage: "crm-writer" as const, messageId: crmCommandId(command), subject, target: null, attempts };
+    if (!deal) {
+      await reportOutcome(bus.js, subjects, { ...base, result: "skipped", detail: "deal no longer exists", durationMs: Date.now() - started }, logger);
+      return;
+    }
+    const reverted = deal.STAGE_ID === command.failedStage;
+    if (reverted) await client.updateDeal(command.dealId, { STAGE_ID: command.revertTo });
+    await client.call("crm.timeline.comment.add", { fields: { ENTITY_ID: Number(command.dealId), ENTITY_TYPE: "deal", COMMENT: command.comment } });
+    const detail = `ALERT: ${reverted ? `stage ${command.failedStage} reverted to ${command.revertTo}` : `deal already left ${command.failedStage}; stage kept`}; ${command.comment}`;
+    logger.error("alert: saga compensated a deal", { dealId: command.dealId, failedStage: command.failedStage, revertTo: command.revertTo, failedMessageId: command.failedMessageId });
+    await reportOutcome(bus.js, subjects, { ...base, result: "compensated", detail, durationMs: Date.now() - started }, logger);
+  }
+
+  const mirror = createOnecMirror({ bus, subjects, mapping, client, logger, leaseTtlMs: config.CRM_LEASE_TTL_MS, skuField: config.CRM_PRODUCT_SKU_FIELD });
+
+  const commands = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "crm-writer",
+      stream: subjects.streams.commands,
+      durable: "crm-writer",
+      filterSubject: `${subjects.namespace}.commands.bitrix24.>`,
+      schema: CrmCommandSchema,
+      ackWaitMs: 60_000,
+      policy: defaultRetryPolicy,
+      concurrency: 4,
+      handle: (command, context) => {
+        if (command.type === "bitrix24.deal.link") return linkDeal(command, bus, subjects, context.deliveryCount);
+        if (command.type === "bitrix24.deal.update") return updateDeal(command, context.deliveryCount);
+        if (command.type === "bitrix24.deal.compensate") return compensateDeal(command, context.deliveryCount);
+        return mirror(command, context.deliveryCount);
+      },
+      outcomes: {
+        stage: "crm-writer",
+        describe: (command) =>
+          command.type === "bitrix24.deal.link" || command.type === "bitrix24.deal.update" || command.type === "bitrix24.deal.compensate"
+            ? {
+                messageId: crmCommandId(command),
+                subject: { system: "bitrix24", entity: "deal", id: command.dealId },
+                target:
+                  command.type === "bitrix24.deal.link"
+                    ? { system: "onec", entity: "order", id: command.originId }
+                    : command.type === "bitrix24.deal.update"
+                      ? command.source
+                      : null,
+              }
+            : { messageId: crmCommandId(command), subject: command.source, target: null },
+      },
+    },
+    logger,
+  );
+
+  const state = await openStateStore(bus, subjects);
+  const sweepDeals = createDealSweep({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_SWEEP_INTERVAL_MS, overlapMs: config.CRM_SWEEP_OVERLAP_MS });
+  const tasks = config.CRM_SWEEP_INTERVAL_MS > 0 ? [startPeriodic("bitrix24 deal sweep", config.CRM_SWEEP_INTERVAL_MS, async () => void (await sweepDeals()), logger)] : [];
+  return startWorker({ bus, consumers: [commands], subscriptions: [snapshots], tasks, host: config.CRM_WRITER_HOST, healthPort: config.CRM_WRITER_HEALTH_PORT });
+}

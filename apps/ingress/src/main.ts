@@ -1,0 +1,68 @@
+import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
+import { createLogger, initTracing, masker, shutdownTracing } from "@concord/telemetry";
+import { createApp } from "./app";
+import { ingressConfigSchema, type IngressConfig } from "./config";
+
+/** A stop that takes longer than this is stuck: exit anyway, with 128 + the signal number. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+function parseConfig(): IngressConfig {
+  try {
+    return loadConfig(ingressConfigSchema, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`ingress: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig();
+  // Secrets join the masker before anything is logged.
+  masker.addSecrets(secretValues(ingressConfigSchema, config));
+  initTracing("ingress", config.OTEL_TRACES_FILE);
+  const logger = createLogger("ingress", config.LOG_LEVEL);
+  logger.info("starting", { config: redactConfig(ingressConfigSchema, config) });
+  process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
+
+  const app = createApp(config, { logger });
+
+  let stopping = false;
+  const shutdown = (signal: keyof typeof SIGNAL_NUMBERS) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    setTimeout(() => {
+      logger.error("shutdown deadline passed; exiting", { deadlineMs: SHUTDOWN_DEADLINE_MS });
+      process.exit(128 + SIGNAL_NUMBERS[signal]);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    app
+      .stop()
+      .then(() => shutdownTracing())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error("shutdown failed", { error });
+          process.exit(128 + SIGNAL_NUMBERS[signal]);
+        },
+      );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+
+  try {
+    const { port } = await app.start();
+    logger.info("started", { port });
+  } catch (error) {
+    logger.error("start failed", { error });
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ingress: ${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});

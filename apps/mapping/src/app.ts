@@ -1,0 +1,104 @@
+import {
+  ClaimRequestSchema,
+  ConfirmRequestSchema,
+  LeaseRequestSchema,
+  OutcomeSchema,
+  ReleaseRequestSchema,
+  ResolveRequestSchema,
+  SyncStateGetRequestSchema,
+  SyncStateRecordRequestSchema,
+  MarkDeletedRequestSchema,
+  ConflictsRecordRequestSchema,
+  DeadLetterSchema,
+  DlqGetRequestSchema,
+  DlqListRequestSchema,
+  DlqMarkRequestSchema,
+  createSubjects,
+} from "@concord/contracts";
+import { connectBus, defaultRetryPolicy, ensureStreams, serveRpc, startConsumer } from "@concord/bus";
+import { connectDb, migrateDb } from "@concord/db";
+import { startWorker } from "@concord/runtime";
+import type { Logger } from "@concord/telemetry";
+import type { MappingConfig } from "./config";
+import { createMappingStore } from "./store";
+import { recordOutcome } from "./exchange-log";
+import { createDeadLetterStore } from "./dead-letters";
+
+/** Wires the identity service: migrations, request/reply handlers, the exchange-log and dead-letter recorders. */
+export async function createApp(config: MappingConfig, logger: Logger) {
+  const subjects = createSubjects(config.CONCORD_NAMESPACE);
+  await migrateDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
+  const database = connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
+  const store = createMappingStore(database.db);
+  const deadLetterStore = createDeadLetterStore(database.db);
+  const bus = await connectBus(config.NATS_URL, "mapping");
+  await ensureStreams(bus.jsm, subjects);
+
+  const subs = [
+    serveRpc(bus.nc, subjects.rpc.mappingResolve, ResolveRequestSchema, async (r) => ({ mapping: await store.resolve(r.ref, r.targetSystem) }), logger),
+    serveRpc(bus.nc, subjects.rpc.mappingClaim, ClaimRequestSchema, (r) => store.claim(r), logger),
+    serveRpc(bus.nc, subjects.rpc.mappingConfirm, ConfirmRequestSchema, async (r) => ({ mapping: await store.confirm(r.mappingId, r.targetId) }), logger),
+    serveRpc(bus.nc, subjects.rpc.mappingLease, LeaseRequestSchema, (r) => store.lease(r.mappingId, r.owner, r.ttlMs), logger),
+    serveRpc(bus.nc, subjects.rpc.mappingRelease, ReleaseRequestSchema, (r) => store.release(r.mappingId, r.owner), logger),
+    serveRpc(bus.nc, subjects.rpc.syncStateGet, SyncStateGetRequestSchema, async (r) => ({ state: await store.getState(r.mappingId, r.side) }), logger),
+    serveRpc(
+      bus.nc,
+      subjects.rpc.syncStateRecord,
+      SyncStateRecordRequestSchema,
+      (r) => store.recordState(r.mappingId, r.side, r.version, r.hash, r.expectHash, r.values),
+      logger,
+    ),
+    serveRpc(bus.nc, subjects.rpc.mappingMarkDeleted, MarkDeletedRequestSchema, async (r) => ({ mapping: await store.markDeleted(r.mappingId) }), logger),
+    serveRpc(bus.nc, subjects.rpc.conflictsRecord, ConflictsRecordRequestSchema, async (r) => ({ recorded: await store.recordConflicts(r.conflicts) }), logger),
+    serveRpc(bus.nc, subjects.rpc.dlqList, DlqListRequestSchema, (r) => deadLetterStore.list(r), logger),
+    serveRpc(bus.nc, subjects.rpc.dlqGet, DlqGetRequestSchema, (r) => deadLetterStore.get(r.id), logger),
+    serveRpc(bus.nc, subjects.rpc.dlqMark, DlqMarkRequestSchema, (r) => deadLetterStore.mark(r), logger),
+  ];
+
+  const recorder = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "exchange-log",
+      stream: subjects.streams.outcomes,
+      durable: "exchange-log",
+      filterSubject: subjects.wildcards.outcomes,
+      schema: OutcomeSchema,
+      ackWaitMs: 30_000,
+      policy: defaultRetryPolicy,
+      concurrency: 8,
+      handle: (outcome) => recordOutcome(database.db, outcome),
+    },
+    logger,
+  );
+
+  // DLQ records become rows people can list, retry and discard; the stream keeps them 90 days regardless.
+  const deadLetterRecorder = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "dead-letter-recorder",
+      stream: subjects.streams.dlq,
+      durable: "dead-letter-recorder",
+      filterSubject: subjects.wildcards.dlq,
+      schema: DeadLetterSchema,
+      ackWaitMs: 30_000,
+      policy: defaultRetryPolicy,
+      concurrency: 4,
+      handle: async (letter, context) => {
+        await deadLetterStore.record(letter, context.streamSeq);
+      },
+    },
+    logger,
+  );
+
+  const worker = await startWorker({
+    bus,
+    consumers: [recorder, deadLetterRecorder],
+    subscriptions: subs,
+    host: config.MAPPING_HOST,
+    healthPort: config.MAPPING_HEALTH_PORT,
+    close: () => database.close(),
+  });
+  return { store, deadLetterStore, ...worker };
+}

@@ -1,0 +1,82 @@
+import { connectDb, migrateDb, type DbHandle } from "@concord/db";
+import { testDatabaseUrl, uniqueNamespace } from "@concord/testkit";
+import { createMappingStore, type MappingStore } from "./store";
+
+const schema = uniqueNamespace("map_");
+let handle: DbHandle;
+let store: MappingStore;
+
+beforeAll(async () => {
+  await migrateDb(testDatabaseUrl(), schema);
+  handle = connectDb(testDatabaseUrl(), schema, 16);
+  store = createMappingStore(handle.db);
+});
+
+afterAll(async () => {
+  await handle.sql.unsafe(`drop schema if exists "${schema}" cascade`);
+  await handle.close();
+});
+
+const claimDeal = (id: string) =>
+  store.claim({ source: { system: "bitrix24", entity: "deal", id }, targetSystem: "onec", targetEntity: "order", createdBy: "flow" });
+
+it("gives exactly one winner per key to 32 concurrent claimers, and the others the winner's row", async () => {
+  for (const key of ["1", "2", "3"]) {
+    const results = await Promise.all(Array.from({ length: 32 }, () => claimDeal(key)));
+    expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.mapping.id)).size).toBe(1);
+  }
+  const rows = await handle.sql`select count(*)::int as n from id_mapping`;
+  expect(rows[0]?.n).toBe(3);
+});
+
+it("confirms idempotently, refuses a second target, and resolves in both directions", async () => {
+  const { mapping } = await claimDeal("10");
+  expect(mapping.state).toBe("claimed");
+  const confirmed = await store.confirm(mapping.id, "ref-10");
+  expect(confirmed).toMatchObject({ state: "confirmed", targetId: "ref-10" });
+  await expect(store.confirm(mapping.id, "ref-10")).resolves.toMatchObject({ targetId: "ref-10" });
+  await expect(store.confirm(mapping.id, "ref-other")).rejects.toMatchObject({ code: "MAPPING_CONFLICT", kind: "permanent" });
+  const other = await claimDeal("11");
+  await expect(store.confirm(other.mapping.id, "ref-10")).rejects.toMatchObject({ code: "TARGET_ALREADY_MAPPED" });
+  await expect(store.resolve({ system: "onec", entity: "order", id: "ref-10" }, "bitrix24")).resolves.toMatchObject({ sourceId: "10" });
+  await expect(store.resolve({ system: "bitrix24", entity: "deal", id: "10" }, "onec")).resolves.toMatchObject({ targetId: "ref-10" });
+  // Claiming from the other side finds the same pair instead of creating a mirror row.
+  const reverse = await store.claim({ source: { system: "onec", entity: "order", id: "ref-10" }, targetSystem: "bitrix24", targetEntity: "deal", createdBy: "flow" });
+  expect(reverse).toMatchObject({ claimed: false, mapping: { id: mapping.id } });
+});
+
+it("leases a pair to one owner at a time until release or expiry", async () => {
+  const { mapping } = await claimDeal("20");
+  expect((await store.lease(mapping.id, "a", 60_000)).acquired).toBe(true);
+  expect((await store.lease(mapping.id, "b", 60_000)).acquired).toBe(false);
+  expect((await store.lease(mapping.id, "a", 60_000)).acquired).toBe(true); // renewal
+  expect((await store.release(mapping.id, "b")).released).toBe(false);
+  expect((await store.release(mapping.id, "a")).released).toBe(true);
+  expect((await store.lease(mapping.id, "b", 1_000)).acquired).toBe(true);
+  await new Promise((r) => setTimeout(r, 1_100));
+  expect((await store.lease(mapping.id, "c", 60_000)).acquired).toBe(true); // b's lease expired
+});
+
+it("records sync state by compare-and-set on the last hash", async () => {
+  const { mapping } = await claimDeal("30");
+  await expect(store.recordState(mapping.id, "onec", "v1", "h1", null)).resolves.toMatchObject({ recorded: true });
+  await expect(store.recordState(mapping.id, "onec", "v1", "h1", null)).resolves.toMatchObject({ recorded: false });
+  await expect(store.recordState(mapping.id, "onec", "v2", "h2", "stale")).resolves.toMatchObject({ recorded: false, state: { lastHash: "h1" } });
+  await expect(store.recordState(mapping.id, "onec", "v2", "h2", "h1")).resolves.toMatchObject({ recorded: true, state: { lastHash: "h2", lastVersion: "v2" } });
+  await expect(store.getState(mapping.id, "bitrix24")).resolves.toBeNull();
+});
+
+it("soft-deletes a pair, keeping the row and its timestamps, and records conflicts once", async () => {
+  const { mapping } = await claimDeal("40");
+  await store.confirm(mapping.id, "ref-40");
+  const deleted = await store.markDeleted(mapping.id);
+  expect(deleted).toMatchObject({ state: "deleted", targetId: "ref-40", createdAt: mapping.createdAt });
+  expect(deleted.deletedAt).not.toBeNull();
+  await expect(store.resolve({ system: "bitrix24", entity: "deal", id: "40" }, "onec")).resolves.toMatchObject({ state: "deleted" });
+  const conflict = { mappingId: mapping.id, entity: "order" as const, field: "title", crmValue: "A", onecValue: "B", winner: "bitrix24" as const, rule: "ownership.order.title = crm", messageId: "m1", traceId: null };
+  expect(await store.recordConflicts([conflict])).toBe(1);
+  expect(await store.recordConflicts([conflict])).toBe(0);
+  const rows = await handle.sql`select field, crm_value, onec_value, winner from conflicts where mapping_id = ${mapping.id}`;
+  expect(rows).toEqual([{ field: "title", crm_value: "A", onec_value: "B", winner: "bitrix24" }]);
+});

@@ -1,0 +1,201 @@
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { conflicts, idMapping, syncState, type Database } from "@concord/db";
+import { permanent, type ClaimRequest, type Conflict, type Mapping, type RecordRef, type SyncState, type System } from "@concord/contracts";
+
+type Row = typeof idMapping.$inferSelect;
+type StateRow = typeof syncState.$inferSelect;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toMapping(row: Row): Mapping {
+  return {
+    id: row.id,
+    sourceSystem: row.sourceSystem as Mapping["sourceSystem"],
+    sourceEntity: row.sourceEntity as Mapping["sourceEntity"],
+    sourceId: row.sourceId,
+    targetSystem: row.targetSystem as Mapping["targetSystem"],
+    targetEntity: row.targetEntity as Mapping["targetEntity"],
+    targetId: row.targetId,
+    state: row.state as Mapping["state"],
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    confirmedAt: iso(row.confirmedAt),
+    lastSeenAt: row.lastSeenAt.toISOString(),
+    deletedAt: iso(row.deletedAt),
+  };
+}
+
+function toState(row: StateRow): SyncState {
+  return {
+    mappingId: row.mappingId,
+    side: row.side as System,
+    lastVersion: row.lastVersion,
+    lastHash: row.lastHash,
+    values: row.values ?? null,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** The identity store: the only code that writes id_mapping and sync_state. */
+export function createMappingStore(db: Database) {
+  /** A record may sit on either side of a mapping: look in both directions. */
+  async function resolve(ref: RecordRef, otherSystem: System): Promise<Mapping | null> {
+    const rows = await db
+      .select()
+      .from(idMapping)
+      .where(
+        or(
+          and(
+            eq(idMapping.sourceSystem, ref.system),
+            eq(idMapping.sourceEntity, ref.entity),
+            eq(idMapping.sourceId, ref.id),
+            eq(idMapping.targetSystem, otherSystem),
+          ),
+          and(
+            eq(idMapping.targetSystem, ref.system),
+            eq(idMapping.targetEntity, ref.entity),
+            eq(idMapping.targetId, ref.id),
+            eq(idMapping.sourceSystem, otherSystem),
+          ),
+        ),
+      )
+      .limit(1);
+    return rows[0] ? toMapping(rows[0]) : null;
+  }
+
+  /**
+   * Claims the pair before anything is created. The unique source key arbitrates races: the
+   * loser's insert does nothing and it reads the winner's row (READ COMMITTED sees it).
+   */
+  async function claim(request: ClaimRequest): Promise<{ mapping: Mapping; claimed: boolean }> {
+    const existing = await resolve(request.source, request.targetSystem);
+    if (existing) {
+      await db.update(idMapping).set({ lastSeenAt: new Date() }).where(eq(idMapping.id, existing.id));
+      return { mapping: existing, claimed: false };
+    }
+    const inserted = await db
+      .insert(idMapping)
+      .values({
+        sourceSystem: request.source.system,
+        sourceEntity: request.source.entity,
+        sourceId: request.source.id,
+        targetSystem: request.targetSystem,
+        targetEntity: request.targetEntity,
+        createdBy: request.createdBy,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted[0]) return { mapping: toMapping(inserted[0]), claimed: true };
+    const winner = await resolve(request.source, request.targetSystem);
+    if (!winner) throw new Error("claim lost the race but no winner row is visible");
+    return { mapping: winner, claimed: false };
+  }
+
+  /** Records the target id; idempotent for the same id, a conflict for a different one. */
+  async function confirm(mappingId: number, targetId: string): Promise<Mapping> {
+    let rows: Row[];
+    try {
+      rows = await db
+        .update(idMapping)
+        .set({ targetId, state: "confirmed", confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`, lastSeenAt: new Date() })
+        .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId))))
+        .returning();
+    } catch (error) {
+      if ((error as { cause?: { constraint_name?: string } }).cause?.constraint_name === "id_mapping_target_uq") {
+        throw permanent("TARGET_ALREADY_MAPPED", `target ${targetId} is already mapped to another record`);
+      }
+      throw error;
+    }
+    if (rows[0]) return toMapping(rows[0]);
+    const current = await db.select().from(idMapping).where(eq(idMapping.id, mappingId));
+    if (!current[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    throw permanent("MAPPING_CONFLICT", `mapping ${mappingId} is confirmed to ${current[0].targetId}, not ${targetId}`);
+  }
+
+  /** Takes or renews the pair's lease when it is free, expired, or already ours. */
+  async function lease(mappingId: number, owner: string, ttlMs: number) {
+    const until = sql`now() + make_interval(secs => ${ttlMs / 1000})`;
+    const rows = await db
+      .update(idMapping)
+      .set({ leaseOwner: owner, leaseUntil: until })
+      .where(
+        and(
+          eq(idMapping.id, mappingId),
+          or(isNull(idMapping.leaseUntil), lt(idMapping.leaseUntil, sql`now()`), eq(idMapping.leaseOwner, owner)),
+        ),
+      )
+      .returning();
+    if (rows[0]) return { acquired: true, mapping: toMapping(rows[0]), leaseUntil: iso(rows[0].leaseUntil) };
+    const current = await db.select().from(idMapping).where(eq(idMapping.id, mappingId));
+    if (!current[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    return { acquired: false, mapping: toMapping(current[0]), leaseUntil: iso(current[0].leaseUntil) };
+  }
+
+  async function release(mappingId: number, owner: string) {
+    const rows = await db
+      .update(idMapping)
+      .set({ leaseOwner: null, leaseUntil: null })
+      .where(and(eq(idMapping.id, mappingId), eq(idMapping.leaseOwner, owner)))
+      .returning({ id: idMapping.id });
+    return { released: rows.length > 0 };
+  }
+
+  async function getState(mappingId: number, side: System): Promise<SyncState | null> {
+    const rows = await db
+      .select()
+      .from(syncState)
+      .where(and(eq(syncState.mappingId, mappingId), eq(syncState.side, side)));
+    return rows[0] ? toState(rows[0]) : null;
+  }
+
+  /** Compare-and-set on the last written hash, so two writers can never interleave their records. */
+  async function recordState(mappingId: number, side: System, version: string, hash: string, expectHash: string | null, values: Record<string, unknown> | null = null) {
+    const rows =
+      expectHash === null
+        ? await db.insert(syncState).values({ mappingId, side, lastVersion: version, lastHash: hash, values }).onConflictDoNothing().returning()
+        : await db
+            .update(syncState)
+            .set({ lastVersion: version, lastHash: hash, values, updatedAt: new Date() })
+            .where(and(eq(syncState.mappingId, mappingId), eq(syncState.side, side), eq(syncState.lastHash, expectHash)))
+            .returning();
+    if (rows[0]) return { recorded: true, state: toState(rows[0]) };
+    return { recorded: false, state: await getState(mappingId, side) };
+  }
+
+  /** Soft delete: the row and its timestamps stay; a deleted pair is never re-created by a late event. */
+  async function markDeleted(mappingId: number): Promise<Mapping> {
+    const rows = await db
+      .update(idMapping)
+      .set({ state: "deleted", deletedAt: sql`coalesce(${idMapping.deletedAt}, now())`, lastSeenAt: new Date() })
+      .where(eq(idMapping.id, mappingId))
+      .returning();
+    if (!rows[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    return toMapping(rows[0]);
+  }
+
+  /** Records conflicts once per (pair, field, revealing change). */
+  async function recordConflicts(list: Conflict[]): Promise<number> {
+    const rows = await db
+      .insert(conflicts)
+      .values(
+        list.map((c) => ({
+          mappingId: c.mappingId,
+          entity: c.entity,
+          field: c.field,
+          crmValue: c.crmValue ?? null,
+          onecValue: c.onecValue ?? null,
+          winner: c.winner,
+          rule: c.rule,
+          messageId: c.messageId,
+          traceId: c.traceId,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: conflicts.id });
+    return rows.length;
+  }
+
+  return { resolve, claim, confirm, lease, release, getState, recordState, markDeleted, recordConflicts };
+}
+
+export type MappingStore = ReturnType<typeof createMappingStore>;

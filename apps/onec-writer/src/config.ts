@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { commonConfig, port, secret } from "@concord/config";
+
+export const onecWriterConfigSchema = z.object({
+  ...commonConfig,
+  /** 1C OData service root, e.g. http://host/trade/odata/standard.odata/ */
+  ONEC_ODATA_URL: z.url("must be the OData service root, e.g. http://host/base/odata/standard.odata/"),
+  /** 1C user for HTTP Basic auth (UTF-8). */
+  ONEC_USER: z.string().min(1),
+  /** Password of that user. */
+  ONEC_PASSWORD: secret(z.string().min(1, "set the 1C user's password")),
+  ONEC_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** How long one writer may hold a pair while it writes (must exceed the slowest 1C call). */
+  ONEC_LEASE_TTL_MS: z.coerce.number().int().min(5_000).default(90_000),
+  /** Sweep of order DataVersions, the fallback for lost notifications (0 turns it off). */
+  ONEC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  ONEC_WRITER_HOST: z.string().default("127.0.0.1"),
+  /** Port of /healthz and /readyz. */
+  ONEC_WRITER_HEALTH_PORT: port(7413),
+  /** AckWait of the command consumer: how soon a command held by a crashed writer is redelivered. */
+  ONEC_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Test-only fault hook: `crash-after-create` SIGKILLs the process after a 1C create, before the mapping confirm. */
+  ONEC_TEST_FAULT: z.enum(["crash-after-create"]).optional(),
+});
+export type OnecWriterConfig = z.infer<typeof onecWriterConfigSchema>;

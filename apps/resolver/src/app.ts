@@ -1,0 +1,73 @@
+import { connectBus, createMappingClient, defaultRetryPolicy, ensureStreams, reportOutcome, startConsumer } from "@concord/bus";
+import { ChangeEventSchema, OutcomeSchema, changeEventId, createSubjects, type ChangeEvent } from "@concord/contracts";
+import { startWorker } from "@concord/runtime";
+import type { Logger } from "@concord/telemetry";
+import type { Policy } from "@concord/policy";
+import type { ResolverConfig } from "./config";
+import { createDealResolver } from "./resolve-deal";
+import { createOnecOrderResolver } from "./resolve-onec-order";
+import { createCustomerResolver } from "./resolve-customer";
+import { createProductResolver } from "./resolve-product";
+import { createSaga } from "./saga";
+
+/** Decides what each change means for the other system and emits write commands. */
+export async function createApp(config: ResolverConfig, logger: Logger, policy: Policy) {
+  const subjects = createSubjects(config.CONCORD_NAMESPACE);
+  const bus = await connectBus(config.NATS_URL, "resolver");
+  await ensureStreams(bus.jsm, subjects);
+  const deps = { bus, subjects, mapping: createMappingClient(bus.nc, subjects), logger, policy, settleMs: config.RESOLVER_SETTLE_MS };
+  const resolveDeal = createDealResolver(deps);
+  const resolveOnecOrder = createOnecOrderResolver(deps);
+  const resolveCustomer = createCustomerResolver(deps);
+  const resolveProduct = createProductResolver(deps);
+  const describe = (event: ChangeEvent) => ({
+    messageId: changeEventId(event),
+    subject: { system: event.system, entity: event.entity, id: event.sourceId },
+    target: null,
+  });
+
+  const events = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "resolver",
+      stream: subjects.streams.events,
+      durable: "resolver",
+      filterSubject: subjects.wildcards.events,
+      schema: ChangeEventSchema,
+      ackWaitMs: 60_000,
+      policy: defaultRetryPolicy,
+      concurrency: 16,
+      handle: async (event, context) => {
+        if (event.system === "bitrix24" && event.entity === "deal") return resolveDeal(event, context);
+        if (event.system === "onec" && event.entity === "order") return resolveOnecOrder(event, context);
+        if (event.entity === "company" || event.entity === "contact" || event.entity === "counterparty") return resolveCustomer(event, context);
+        if (event.system === "onec" && event.entity === "product") return resolveProduct(event, context);
+        // 1C partners follow their counterparty; CRM product edits yield to 1C, the products' master. Recorded, not lost.
+        const detail = `flow ${event.system} ${event.entity} is not enabled`;
+        await reportOutcome(bus.js, subjects, { stage: "resolver", ...describe(event), result: "skipped", detail, attempts: context.deliveryCount, durationMs: 0 }, logger);
+      },
+      outcomes: { stage: "resolver", describe },
+    },
+    logger,
+  );
+
+  const saga = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "saga",
+      stream: subjects.streams.outcomes,
+      durable: "saga",
+      filterSubject: subjects.outcome("bitrix24", "deal"),
+      schema: OutcomeSchema,
+      ackWaitMs: 60_000,
+      policy: defaultRetryPolicy,
+      concurrency: 4,
+      handle: createSaga(deps),
+    },
+    logger,
+  );
+
+  return startWorker({ bus, consumers: [events, saga], host: config.RESOLVER_HOST, healthPort: config.RESOLVER_HEALTH_PORT });
+}

@@ -1,0 +1,74 @@
+import {
+  SchemaVersions,
+  contentHash,
+  crmCommandId,
+  permanent,
+  type CrmCommand,
+  type CrmCustomerUpsert,
+  type CrmDealCreate,
+  type CrmProductUpsert,
+  type OnecOrderSnapshot,
+  type RecordRef,
+  type SourceVersion,
+} from "@concord/contracts";
+import { publishJson } from "@concord/bus";
+import { statusToStage } from "@concord/policy";
+import type { ResolverDeps } from "./resolve-deal";
+
+/**
+ * An order a manager created in 1C becomes a deal: references first — its counterparty becomes
+ * a company (or contact), its products CRM products — each claimed before any create, then the
+ * deal. The writers find-before-create by the inverse id, so repeats create nothing twice.
+ */
+export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSnapshot): Promise<string> {
+  const { bus, subjects, mapping, policy } = deps;
+  const { order, counterparty } = snapshot;
+  if (!counterparty) return "skipped: the 1C order has no counterparty yet";
+  if (order.lines.length === 0) return "skipped: the 1C order has no lines yet";
+  const broken = order.lines.filter((l) => !l.product || !l.product.sku);
+  if (broken.length > 0) throw permanent("PRODUCT_WITHOUT_SKU", `1C order ${order.number}: lines ${broken.map((l) => l.lineNumber).join(", ")} have no product with an Артикул`);
+
+  const version: SourceVersion = { modifiedAt: snapshot.fetchedAt, fetchedAt: snapshot.fetchedAt };
+  const base = { v: 1 as const, sourceVersion: version, issuedAt: new Date().toISOString() };
+  const publish = (command: CrmCommand, entity: "company" | "product" | "deal") =>
+    publishJson(bus.js, subjects.command("bitrix24", entity), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
+
+  const customerRef: RecordRef = { system: "onec", entity: "counterparty", id: counterparty.ref };
+  const customerPair = await mapping.resolve(customerRef, "bitrix24");
+  if (customerPair?.state !== "confirmed") {
+    const entity = counterparty.kind === "ФизЛицо" ? "contact" : "company";
+    await mapping.claim({ source: customerRef, targetSystem: "bitrix24", targetEntity: entity, createdBy: "flow" });
+    const multi = (value: string | null) => (value ? [{ VALUE: value, VALUE_TYPE: "WORK" }] : undefined);
+    const fields = { [entity === "company" ? "TITLE" : "NAME"]: counterparty.name, EMAIL: multi(counterparty.email), PHONE: multi(counterparty.phone) };
+    const requisite = counterparty.inn ? { inn: counterparty.inn, kpp: counterparty.kpp } : null;
+    const command: CrmCustomerUpsert = { ...base, type: "bitrix24.customer.upsert", source: customerRef, entity, fields, requisite, contentHash: contentHash([entity, fields, requisite]) };
+    await publish(command, "company");
+  }
+
+  const products = new Map(order.lines.map((l) => [l.product!.ref, l.product!]));
+  for (const product of products.values()) {
+    const ref: RecordRef = { system: "onec", entity: "product", id: product.ref };
+    const pair = await mapping.resolve(ref, "bitrix24");
+    if (pair?.state === "confirmed") continue;
+    await mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
+    const command: CrmProductUpsert = { ...base, type: "bitrix24.product.upsert", source: ref, name: product.name, sku: product.sku, contentHash: contentHash([product.name, product.sku]) };
+    await publish(command, "product");
+  }
+
+  const orderRef: RecordRef = { system: "onec", entity: "order", id: order.ref };
+  await mapping.claim({ source: orderRef, targetSystem: "bitrix24", targetEntity: "deal", createdBy: "flow" });
+  const stage = statusToStage(policy, order.status, "0");
+  const fields: Record<string, string> = {
+    TITLE: order.comment || `Заказ ${order.number}`,
+    STAGE_ID: stage,
+    [policy.fieldMap.number]: order.number,
+    [policy.fieldMap.posted]: order.posted ? "Y" : "N",
+    ...(order.paymentState ? { [policy.fieldMap.paymentState]: order.paymentState } : {}),
+    ...(order.shipmentState ? { [policy.fieldMap.shipmentState]: order.shipmentState } : {}),
+  };
+  const rows = order.lines.map((l) => ({ product: { system: "onec" as const, entity: "product" as const, id: l.product!.ref }, name: l.product!.name, price: l.price, quantity: l.quantity }));
+  const syncView = { title: fields.TITLE, status: stage, customer: null, lines: "", number: order.number, posted: order.posted, paymentState: order.paymentState, shipmentState: order.shipmentState };
+  const command: CrmDealCreate = { ...base, type: "bitrix24.deal.create", source: orderRef, customer: customerRef, fields, rows, syncView, contentHash: contentHash([fields, rows]) };
+  await publish(command, "deal");
+  return `commanded: deal for 1C order ${order.number} with ${rows.length} rows (customer and products first)`;
+}

@@ -1,0 +1,160 @@
+import {
+  DealSnapshotReplySchema,
+  OnecSnapshotReplySchema,
+  SchemaVersions,
+  commandId,
+  contentHash,
+  crmCommandId,
+  type CrmDealUpdate,
+  type CrmProductUpsert,
+  permanent,
+  type DealSnapshot,
+  type Mapping,
+  type OnecOrderSnapshot,
+  type OnecOrderUpsert,
+  type OutcomeResult,
+  type SourceVersion,
+  type Subjects,
+} from "@concord/contracts";
+import { publishJson, requestRpc, type Bus, type MappingClient } from "@concord/bus";
+import { stageToStatus, type Policy } from "@concord/policy";
+import { crmOrderView, onecOrderView, type OrderView } from "./order-view";
+import { reconcileOrder } from "./order-reconcile";
+import { projectDeal } from "./projection";
+import { readPairState, recordAgreement, recordConflicts } from "./pair-state";
+
+export interface PairDeps {
+  bus: Bus;
+  subjects: Subjects;
+  mapping: MappingClient;
+  policy: Policy;
+}
+
+export interface PairResult {
+  result: OutcomeResult;
+  detail: string;
+}
+
+export async function readDeal(deps: PairDeps, id: string) {
+  return requestRpc(deps.bus.nc, deps.subjects.rpc.crmSnapshot, { v: 1, type: "snapshot-request", entity: "deal", id }, DealSnapshotReplySchema, 30_000);
+}
+
+export async function readOnecOrder(deps: PairDeps, ref: string) {
+  return requestRpc(deps.bus.nc, deps.subjects.rpc.onecSnapshot, { v: 1, type: "onec-snapshot-request", entity: "order", ref }, OnecSnapshotReplySchema, 30_000);
+}
+
+/** The 1C counterparty in CRM terms ("company:9"), through the mapping; null when unmapped. */
+async function customerKey(deps: PairDeps, snapshot: OnecOrderSnapshot): Promise<string | null> {
+  if (!snapshot.counterparty) return null;
+  const pair = await deps.mapping.resolve({ system: "onec", entity: "counterparty", id: snapshot.counterparty.ref }, "bitrix24");
+  if (!pair?.targetId) return null;
+  return pair.sourceSystem === "bitrix24" ? `${pair.sourceEntity}:${pair.sourceId}` : `${pair.targetEntity}:${pair.targetId}`;
+}
+
+const ufValue = (field: string, value: unknown) => (field === "posted" ? (value ? "Y" : "N") : String(value ?? ""));
+
+/**
+ * One mapped order pair, read from both sides and decided by `reconcileOrder`: writes go only
+ * where the sides differ, to the side that is not the field's master; conflicts are recorded;
+ * when nothing needs writing, both views are recorded as the new sync point.
+ */
+export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string): Promise<PairResult> {
+  const { bus, subjects, mapping, policy } = deps;
+  const readAt = new Date().toISOString();
+  const crmView = crmOrderView(deal, policy.fieldMap);
+  const onecView = onecOrderView(onec, await customerKey(deps, onec));
+  const state = await readPairState<OrderView>(mapping, pair.id);
+  const decision = reconcileOrder({ crm: crmView, onec: onecView, last: state.last, policy, categoryId: deal.deal.categoryId });
+  await recordConflicts(mapping, pair.id, "order", decision.conflicts, messageId);
+
+  const onecVersion: SourceVersion = { modifiedAt: deal.deal.modifiedAt, fetchedAt: readAt };
+  const crmVersion: SourceVersion = { modifiedAt: readAt, fetchedAt: readAt };
+  const writes: string[] = [];
+
+  if (Object.keys(decision.toOnec).length > 0) {
+    const command = onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion);
+    await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
+    writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);
+  }
+  if (Object.keys(decision.toCrm).length > 0) {
+    const fields: Record<string, string> = {};
+    for (const [field, value] of Object.entries(decision.toCrm)) {
+      if (field === "lines") continue;
+      if (field === "status") fields.STAGE_ID = String(value);
+      else if (field === "title") fields.TITLE = String(value);
+      else fields[policy.fieldMap[field as keyof Policy["fieldMap"]]] = ufValue(field, value);
+    }
+    const rows = "lines" in decision.toCrm ? await rowsFromOnec(deps, onec, readAt) : null;
+    const command: CrmDealUpdate = {
+      v: 1,
+      type: "bitrix24.deal.update",
+      source: { system: "onec", entity: "order", id: onec.order.ref },
+      sourceVersion: crmVersion,
+      issuedAt: readAt,
+      dealId: deal.deal.id,
+      fields,
+      rows,
+      syncView: decision.next.crm as unknown as Record<string, unknown>,
+      markMappingDeleted: false,
+      contentHash: contentHash([fields, rows]),
+    };
+    await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
+    writes.push(`CRM ${Object.keys(decision.toCrm).join(", ")}`);
+  }
+  const notes = [
+    decision.conflicts.length > 0 ? `conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "",
+    decision.unsupported.length > 0 ? `not synced yet: ${decision.unsupported.join(", ")}` : "",
+  ].filter(Boolean);
+
+  if (writes.length === 0) {
+    // Both sides agree: this is the new sync point for conflict detection.
+    await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: crmVersion, onec: onecVersion });
+    return { result: "echo", detail: ["both sides agree", ...notes].join("; ") };
+  }
+  return { result: "commanded", detail: [`writes: ${writes.join("; ")}`, ...notes].join("; ") };
+}
+
+/**
+ * The 1C lines as deal rows, by 1C product. Products not yet in the CRM are claimed and their
+ * creation commanded first (1C is the products' master); crm-writer waits for them.
+ */
+async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: string): Promise<NonNullable<CrmDealUpdate["rows"]>> {
+  const rows: NonNullable<CrmDealUpdate["rows"]> = [];
+  for (const line of onec.order.lines) {
+    if (!line.product?.sku) throw permanent("PRODUCT_WITHOUT_SKU", `1C order ${onec.order.number}: line ${line.lineNumber} has no product with an Артикул`);
+    const ref = { system: "onec" as const, entity: "product" as const, id: line.product.ref };
+    const pair = await deps.mapping.resolve(ref, "bitrix24");
+    if (pair?.state !== "confirmed") {
+      await deps.mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
+      const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: readAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]) };
+      await publishJson(deps.bus.js, deps.subjects.command("bitrix24", "product"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
+    }
+    rows.push({ product: ref, name: line.product.name, price: line.price, quantity: line.quantity });
+  }
+  return rows;
+}
+
+/** The whole order as 1C should hold it: CRM-owned fields from the deal, 1C-owned ones kept. */
+function onecOrderCommand(
+  policy: Policy,
+  deal: DealSnapshot,
+  onec: OnecOrderSnapshot,
+  toOnec: Partial<OrderView>,
+  next: OrderView,
+  sourceVersion: SourceVersion,
+): OnecOrderUpsert {
+  const projection = projectDeal(deal, new Date(), (stage) => stageToStatus(policy, stage));
+  if (projection.kind === "skip") throw new Error(`cannot update the 1C order: ${projection.reason}`);
+  const base = projection.order;
+  const keepLines = !("lines" in toOnec);
+  const lines = keepLines
+    ? onec.order.lines.map((l) => ({ lineNumber: l.lineNumber, sku: l.product?.sku ?? "", name: l.product?.name ?? "", quantity: l.quantity, price: l.price, sum: l.sum }))
+    : base.lines;
+  const order = {
+    ...base.order,
+    status: toOnec.status ?? onec.order.status,
+    comment: toOnec.title ?? onec.order.comment,
+  };
+  const content = { order, customer: base.customer, lines };
+  return { ...base, sourceVersion, order, lines, contentHash: contentHash(content), syncView: next as unknown as Record<string, unknown> };
+}

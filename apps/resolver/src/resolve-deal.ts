@@ -1,0 +1,140 @@
+import {
+  ONEC_ORIGINATOR_ID,
+  SchemaVersions,
+  changeEventId,
+  commandId,
+  contentHash,
+  crmCommandId,
+  idOn,
+  permanent,
+  retryable,
+  type ChangeEvent,
+  type CrmDealLink,
+  type OnecCommand,
+  type OnecOrderDelete,
+  type OutcomeResult,
+  type Subjects,
+} from "@concord/contracts";
+import { publishJson, reportOutcome, type Bus, type MappingClient, type MessageContext } from "@concord/bus";
+import { stageToStatus, type Policy } from "@concord/policy";
+import type { Logger } from "@concord/telemetry";
+import { projectDeal } from "./projection";
+import { waitForEventSecond } from "./settle";
+import { readDeal, readOnecOrder, reconcilePair } from "./reconcile-pair";
+
+export interface ResolverDeps {
+  bus: Bus;
+  subjects: Subjects;
+  mapping: MappingClient;
+  logger: Logger;
+  policy: Policy;
+  settleMs: number;
+  now?: () => number;
+}
+
+/**
+ * CRM deal changes. A deal with no 1C order yet: fetch-on-notify, project, claim the pairs and
+ * publish commands (the counterparty before the order that needs it). A mapped deal: read both
+ * sides and reconcile them under the ownership rules. A deleted deal: what the policy says.
+ */
+export function createDealResolver(deps: ResolverDeps) {
+  const { bus, subjects, mapping, logger, policy } = deps;
+  const now = deps.now ?? Date.now;
+
+  async function publishCommand(command: OnecCommand) {
+    const subject = subjects.command("onec", command.type === "onec.counterparty.upsert" ? "counterparty" : "order");
+    await publishJson(bus.js, subject, command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
+  }
+
+  return async function resolveDeal(event: ChangeEvent, context: MessageContext): Promise<void> {
+    const started = now();
+    const messageId = context.msgId ?? changeEventId(event);
+    const dealRef = { system: "bitrix24" as const, entity: "deal" as const, id: event.sourceId };
+    const report = (result: OutcomeResult, detail: string, targetId: string | null = null) =>
+      reportOutcome(
+        bus.js,
+        subjects,
+        { stage: "resolver", messageId, subject: dealRef, target: targetId ? { system: "onec", entity: "order", id: targetId } : null, result, detail, attempts: context.deliveryCount, durationMs: now() - started },
+        logger,
+      );
+
+    await waitForEventSecond(event, deps.settleMs, now);
+    const row = await mapping.resolve(dealRef, "onec");
+    // Pairs are stored from whichever side came first: `targetId` here is always the 1C ref.
+    const existing = row ? { ...row, targetId: row.state === "claimed" ? null : idOn(row, "onec") } : null;
+    if (existing?.state === "deleted") {
+      await report("skipped", "the pair was deleted; the deal is no longer synced", existing.targetId);
+      return;
+    }
+
+    if (event.action === "delete") {
+      if (!existing?.targetId) {
+        await report("skipped", "deleted deal had no 1C order");
+        return;
+      }
+      const rule = policy.deletes.crmDeal;
+      if (rule.erp === "none") {
+        await mapping.markDeleted(existing.id);
+        await report("applied", "deal deleted; policy leaves the 1C order; mapping marked deleted", existing.targetId);
+        return;
+      }
+      const command: OnecOrderDelete = {
+        v: 1,
+        type: "onec.order.delete",
+        source: dealRef,
+        sourceVersion: { modifiedAt: event.occurredAt, fetchedAt: new Date(now()).toISOString() },
+        issuedAt: new Date(now()).toISOString(),
+        mode: rule.erp,
+        status: rule.erp === "cancelStatus" ? (rule.status ?? null) : null,
+        contentHash: contentHash(["delete", rule]),
+      };
+      await publishCommand(command);
+      await report("commanded", `deal deleted: 1C order ${rule.erp === "deletionMark" ? "to be marked for deletion" : `to be set to ${rule.status}`}`, existing.targetId);
+      return;
+    }
+
+    const snapshot = await readDeal(deps, event.sourceId);
+    if (!snapshot.found) {
+      await report("skipped", "deal no longer exists in Bitrix24 (its delete event decides)");
+      return;
+    }
+
+    if (existing?.targetId) {
+      if (snapshot.deal.originId !== existing.targetId) {
+        // The inverse id is missing on the deal (e.g. the link-back was lost): write it again.
+        const link: CrmDealLink = { v: 1, type: "bitrix24.deal.link", dealId: event.sourceId, originatorId: ONEC_ORIGINATOR_ID, originId: existing.targetId, issuedAt: new Date(now()).toISOString() };
+        await publishJson(bus.js, subjects.command("bitrix24", "deal"), link, { msgId: crmCommandId(link), schema: SchemaVersions.crmCommand });
+      }
+      const onec = await readOnecOrder(deps, existing.targetId);
+      if (onec.type !== "onec-order-snapshot") {
+        await report("skipped", "the 1C order no longer exists (its delete notification decides)", existing.targetId);
+        return;
+      }
+      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId);
+      await report(outcome.result, outcome.detail, existing.targetId);
+      return;
+    }
+
+    if (snapshot.deal.originatorId === ONEC_ORIGINATOR_ID && snapshot.deal.originId) {
+      // A deal created from a 1C order: never create a second 1C order for it.
+      const born = await mapping.resolve({ system: "onec", entity: "order", id: snapshot.deal.originId.toLowerCase() }, "bitrix24");
+      if (born) throw retryable("PAIR_NOT_CONFIRMED", `deal ${event.sourceId} mirrors 1C order ${snapshot.deal.originId}, whose pair is still being confirmed`, { retryAfterMs: 1_000 });
+      throw permanent("ORPHAN_ORIGIN", `deal ${event.sourceId} says it mirrors 1C order ${snapshot.deal.originId}, but no mapping links them (rebuild the mapping)`);
+    }
+    if (!policy.flows.order.crmToErp || !policy.flows.order.createInErp) {
+      await report("skipped", "policy: creating 1C orders from deals is off");
+      return;
+    }
+    const projection = projectDeal(snapshot, new Date(now()), (stage) => stageToStatus(policy, stage));
+    if (projection.kind === "skip") {
+      await report("skipped", projection.reason);
+      return;
+    }
+    const { customer, order } = projection;
+    await mapping.claim({ source: customer.source, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" });
+    await mapping.claim({ source: order.source, targetSystem: "onec", targetEntity: "order", createdBy: "flow" });
+    await publishCommand(customer);
+    await publishCommand(order);
+    await report("commanded", `counterparty and order commands for ${order.lines.length} lines, status ${order.order.status}`);
+  };
+}

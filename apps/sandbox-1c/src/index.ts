@@ -1,0 +1,10 @@
+export { createSandbox } from "./app";
+export { parseConfig, DEFAULT_NOTIFY_TUNING } from "./config";
+export { signWebhook, verifyWebhook, notificationId, decodeWebhookSecret } from "./signature";
+export { encodeDataVersion, decodeDataVersion } from "./data-version";
+export { productRefForArticle } from "./store";
+export type { Sandbox } from "./app";
+export type { SandboxConfig, ConfigResult } from "./config";
+export type { ChangeEvent, RejectRule } from "./store";
+export type { NotificationBody, DeliveryLogEntry } from "./notifier";
+export type { FaultsConfig } from "./faults";

@@ -1,0 +1,32 @@
+// One jest run, three projects: `unit` (pure logic), `integration` (real NATS, PostgreSQL,
+// sandboxes over HTTP; one app or package at a time), `e2e` (the whole system as processes).
+const transform = {
+  "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+};
+const common = { transform, testEnvironment: "node", moduleFileExtensions: ["ts", "js", "json"] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // A failed integration test can leave a consumer or a child process behind; never hang CI on it.
+  forceExit: true,
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts"],
+      testPathIgnorePatterns: ["\\.int\\.test\\.ts$", "/node_modules/"],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.int.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/"],
+    },
+    {
+      ...common,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/tests/e2e/src/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/"],
+    },
+  ],
+};

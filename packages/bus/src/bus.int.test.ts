@@ -1,0 +1,129 @@
+import { createSubjects, permanent, retryable, DeadLetterSchema, ChangeEventSchema, type ChangeEvent } from "@concord/contracts";
+import { createLogger } from "@concord/telemetry";
+import { testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
+import { z } from "zod";
+import { connectBus, type Bus } from "./connection";
+import { ensureStreams } from "./streams";
+import { publishJson } from "./publish";
+import { startConsumer } from "./consumer";
+import { requestRpc, serveRpc } from "./rpc";
+
+const logger = createLogger("bus-test", "error");
+const subjects = createSubjects(uniqueNamespace("bus"));
+let bus: Bus;
+
+const event = (id: string): ChangeEvent => ({
+  v: 1,
+  type: "change",
+  system: "bitrix24",
+  entity: "deal",
+  sourceId: id,
+  action: "upsert",
+  sourceVersion: "ONCRMDEALUPDATE@1",
+  occurredAt: new Date().toISOString(),
+  receivedAt: new Date().toISOString(),
+  via: "webhook",
+});
+
+beforeAll(async () => {
+  bus = await connectBus(testNatsUrl(), "bus-test");
+  await ensureStreams(bus.jsm, subjects);
+  await ensureStreams(bus.jsm, subjects); // idempotent
+});
+
+afterAll(async () => {
+  for (const name of Object.values(subjects.streams)) await bus.jsm.streams.delete(name).catch(() => undefined);
+  await bus.nc.close();
+});
+
+async function deadLetters() {
+  const info = await bus.jsm.streams.info(subjects.streams.dlq);
+  const out: Array<z.infer<typeof DeadLetterSchema>> = [];
+  for (let seq = 1; seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage(subjects.streams.dlq, { seq });
+    if (m) out.push(DeadLetterSchema.parse(m.json()));
+  }
+  return out;
+}
+
+it("stores a message once per dedupe id", async () => {
+  const subject = subjects.event("bitrix24", "deal");
+  const first = await publishJson(bus.js, subject, event("1"), { msgId: "same-id", schema: "change/1" });
+  const again = await publishJson(bus.js, subject, event("1"), { msgId: "same-id", schema: "change/1" });
+  expect(first.duplicate).toBe(false);
+  expect(again.duplicate).toBe(true);
+  expect(again.seq).toBe(first.seq);
+});
+
+it("acks handled messages, retries retryable failures, dead-letters permanent and malformed ones", async () => {
+  const subject = subjects.event("bitrix24", "company");
+  const attempts = new Map<string, number>();
+  const handled: string[] = [];
+  const consumer = await startConsumer(
+    bus,
+    subjects,
+    {
+      stage: "test",
+      stream: subjects.streams.events,
+      durable: "test-consumer",
+      filterSubject: subject,
+      schema: ChangeEventSchema,
+      ackWaitMs: 5_000,
+      policy: { maxDeliver: 3, backoffMs: [50], jitter: 0 },
+      concurrency: 4,
+      handle: async (message) => {
+        const n = (attempts.get(message.sourceId) ?? 0) + 1;
+        attempts.set(message.sourceId, n);
+        if (message.sourceId === "flaky" && n < 2) throw retryable("HTTP_503", "try later");
+        if (message.sourceId === "rejected") throw permanent("REJECTED", "target refused: password=hunter2");
+        if (message.sourceId === "always-down") throw retryable("HTTP_503", "down");
+        handled.push(message.sourceId);
+      },
+    },
+    logger,
+  );
+  for (const id of ["ok", "flaky", "rejected", "always-down"]) {
+    await publishJson(bus.js, subject, { ...event(id), entity: "company" }, { msgId: `m-${id}`, schema: "change/1" });
+  }
+  await publishJson(bus.js, subject, { not: "a change event" }, { msgId: "m-bad", schema: "change/1" });
+
+  const letters = await waitFor(async () => {
+    const all = await deadLetters();
+    return all.length >= 3 ? all : undefined;
+  }, { what: "three dead letters" });
+  await waitFor(() => handled.includes("flaky") && handled.includes("ok"), { what: "handled messages" });
+
+  expect(attempts.get("flaky")).toBe(2);
+  expect(attempts.get("rejected")).toBe(1);
+  expect(attempts.get("always-down")).toBe(3);
+  const byCode = Object.fromEntries(letters.map((l) => [l.error.code, l]));
+  expect(byCode.REJECTED?.attempts).toBe(1);
+  expect(byCode.REJECTED?.error.failureClass).toBe("business");
+  expect(byCode.REJECTED?.error.message).not.toContain("hunter2");
+  expect(byCode.HTTP_503?.attempts).toBe(3);
+  expect(byCode.HTTP_503?.error.failureClass).toBe("pipeline");
+  expect(byCode.BAD_MESSAGE?.messageId).toBe("m-bad");
+  expect(JSON.parse(byCode.REJECTED!.original.data).sourceId).toBe("rejected");
+
+  await consumer.stop();
+  const info = await bus.jsm.consumers.info(subjects.streams.events, "test-consumer");
+  expect(info.num_ack_pending).toBe(0);
+  expect(info.num_pending).toBe(0);
+});
+
+it("answers request/reply with parsed values and typed errors", async () => {
+  const subject = `${subjects.namespace}.rpc.test`;
+  const sub = serveRpc(bus.nc, subject, z.object({ n: z.number() }), async ({ n }) => {
+    if (n < 0) throw permanent("NEGATIVE", "n must be positive");
+    return { doubled: n * 2 };
+  }, logger);
+  const reply = z.object({ doubled: z.number() });
+  await expect(requestRpc(bus.nc, subject, { n: 21 }, reply)).resolves.toEqual({ doubled: 42 });
+  await expect(requestRpc(bus.nc, subject, { n: -1 }, reply)).rejects.toMatchObject({ kind: "permanent", code: "NEGATIVE" });
+  await expect(requestRpc(bus.nc, subject, { n: "x" }, reply)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  sub.unsubscribe();
+  await expect(requestRpc(bus.nc, `${subject}.nobody`, { n: 1 }, reply, 500)).rejects.toMatchObject({
+    kind: "retryable",
+    code: "RPC_UNAVAILABLE",
+  });
+});

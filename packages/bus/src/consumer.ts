@@ -1,0 +1,214 @@
+import { nanos } from "@nats-io/nats-core";
+import { AckPolicy, DeliverPolicy, type JsMsg, type ConsumerMessages } from "@nats-io/jetstream";
+import type { z } from "zod";
+import { Headers, isSyncError, permanent, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
+import { contextFromHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
+import type { Bus } from "./connection";
+import { decide, type RetryPolicy } from "./retry-policy";
+import { publishDeadLetter, toDeadLetter } from "./dead-letter";
+import { reportOutcome } from "./outcomes";
+
+export interface MessageContext {
+  msgId: string | null;
+  subject: string;
+  streamSeq: number;
+  deliveryCount: number;
+  /** Extends AckWait during slow target calls. */
+  working(): void;
+}
+
+
+export interface ConsumerSpec<S extends z.ZodType> {
+  stage: string;
+  stream: string;
+  durable: string;
+  filterSubject: string;
+  schema: S;
+  ackWaitMs: number;
+  policy: RetryPolicy;
+  concurrency: number;
+  handle(message: z.infer<S>, context: MessageContext): Promise<void>;
+  /** When set, every failure is reported as a `retrying` or `dead-lettered` outcome. */
+  outcomes?: { stage: Outcome["stage"]; describe(message: z.infer<S>): { messageId: string; subject: RecordRef; target: RecordRef | null } };
+}
+
+export interface RunningConsumer {
+  ready(): boolean;
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates the durable consumer, or brings its settings in line with the code. */
+async function ensureConsumer(bus: Bus, spec: ConsumerSpec<z.ZodType>): Promise<void> {
+  const config = {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(spec.ackWaitMs),
+    max_deliver: spec.policy.maxDeliver,
+    filter_subject: spec.filterSubject,
+    max_ack_pending: 1000,
+  };
+  try {
+    await bus.jsm.consumers.info(spec.stream, spec.durable);
+    await bus.jsm.consumers.update(spec.stream, spec.durable, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (error) {
+    if (!String((error as Error).message).includes("not found")) throw error;
+    await bus.jsm.consumers.add(spec.stream, config);
+  }
+}
+
+/**
+ * The one consumer loop: pull, parse with the contract, run the handler, then ack — only after
+ * the handler's effect is durable. Failures go through `decide`: nak with backoff, or a DLQ
+ * record published before the ack. A message that does not parse is permanent at once.
+ */
+export async function startConsumer<S extends z.ZodType>(
+  bus: Bus,
+  subjects: Subjects,
+  spec: ConsumerSpec<S>,
+  logger: Logger,
+): Promise<RunningConsumer> {
+  await ensureConsumer(bus, spec as ConsumerSpec<z.ZodType>);
+  let stopping = false;
+  let connected = false;
+  let current: ConsumerMessages | undefined;
+  const inflight = new Set<Promise<void>>();
+  const firstFailures = new Map<number, Date>();
+  let free = spec.concurrency;
+  const waiters: Array<() => void> = [];
+  const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiters.push(r)));
+  const release = () => {
+    const next = waiters.shift();
+    if (next) next();
+    else free++;
+  };
+
+  const handleOne = async (msg: JsMsg): Promise<void> => {
+    const context: MessageContext = {
+      msgId: msg.headers?.get(Headers.msgId) || null,
+      subject: msg.subject,
+      streamSeq: msg.info.streamSequence,
+      deliveryCount: msg.info.deliveryCount,
+      working: () => msg.working(),
+    };
+    const parent = contextFromHeaders((name) => msg.headers?.get(name) || undefined);
+    const attributes = {
+      "messaging.destination": msg.subject,
+      "messaging.message.id": context.msgId ?? "",
+      "concord.delivery": context.deliveryCount,
+    };
+    await withSpan(`${spec.stage} ${msg.subject}`, { kind: SpanKind.CONSUMER, parent, attributes }, async () => {
+      let message: z.infer<S> | undefined;
+      try {
+        const parsed = spec.schema.safeParse(JSON.parse(new TextDecoder().decode(msg.data)));
+        if (!parsed.success) throw permanent("BAD_MESSAGE", `message does not match the contract: ${parsed.error.message}`);
+        message = parsed.data;
+        await spec.handle(message, context);
+        firstFailures.delete(context.streamSeq);
+        await msg.ackAck().catch((error: unknown) => logger.warn("ack not confirmed; redelivery is idempotent", { error }));
+      } catch (error) {
+        await fail(msg, message, context, error);
+      }
+    });
+  };
+
+  const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown) => {
+    const first = firstFailures.get(context.streamSeq) ?? new Date();
+    firstFailures.set(context.streamSeq, first);
+    if (firstFailures.size > 10_000) firstFailures.delete(firstFailures.keys().next().value as number);
+    const decision = decide(error, context.deliveryCount, spec.policy);
+    const log = { stage: spec.stage, msgId: context.msgId, seq: context.streamSeq, deliveries: context.deliveryCount, error };
+    if (decision.action === "dead-letter") {
+      try {
+        await publishDeadLetter(bus.js, subjects, toDeadLetter(spec.stage, msg, error, first));
+        msg.ack();
+        firstFailures.delete(context.streamSeq);
+        logger.error("dead-lettered", log);
+      } catch (dlqError) {
+        // The DLQ record is not durable, so the original must stay: retry later.
+        msg.nak(5_000);
+        logger.error("dead-letter publish failed; message kept", { ...log, dlqError });
+        return;
+      }
+    } else if (decision.action === "nak") {
+      msg.nak(decision.delayMs);
+      logger.warn("will retry", { ...log, delayMs: decision.delayMs });
+    }
+    if (spec.outcomes && message !== undefined) {
+      await reportOutcome(
+        bus.js,
+        subjects,
+        {
+          stage: spec.outcomes.stage,
+          ...spec.outcomes.describe(message),
+          result: decision.action === "dead-letter" ? "dead-lettered" : "retrying",
+          detail: String((error as Error)?.message ?? error),
+          error: isSyncError(error) ? { code: error.code, failureClass: error.failureClass } : { code: "UNCLASSIFIED", failureClass: "pipeline" },
+          attempts: context.deliveryCount,
+          durationMs: 0,
+        },
+        logger,
+      );
+    }
+  };
+
+  const run = async () => {
+    while (!stopping) {
+      try {
+        const consumer = await bus.js.consumers.get(spec.stream, spec.durable);
+        const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency, 1), expires: 10_000 });
+        current = messages;
+        connected = true;
+        void (async () => {
+          for await (const status of messages.status()) {
+            // A consume() that missed heartbeats can idle forever: recreate it (nats.js README).
+            if (status.type === "heartbeats_missed" && status.count >= 2) messages.stop();
+            if (status.type === "consumer_deleted" || status.type === "consumer_not_found") messages.stop();
+          }
+        })().catch(() => undefined);
+        for await (const msg of messages) {
+          if (stopping) {
+            msg.nak();
+            continue;
+          }
+          await acquire();
+          const task: Promise<void> = handleOne(msg)
+            .catch((error: unknown) => {
+              logger.error("handler crashed", { error });
+            })
+            .finally(() => {
+              release();
+              inflight.delete(task);
+            });
+          inflight.add(task);
+        }
+      } catch (error) {
+        connected = false;
+        if (!stopping) logger.warn("consumer loop restarting", { stage: spec.stage, error });
+      }
+      connected = false;
+      if (!stopping) {
+        await sleep(1000);
+        await ensureConsumer(bus, spec as ConsumerSpec<z.ZodType>).catch(() => undefined);
+      }
+    }
+  };
+  const loop = run();
+
+  return {
+    ready: () => connected && !stopping,
+    stop: async (deadlineMs = 20_000) => {
+      stopping = true;
+      current?.stop();
+      // In-flight handlers finish and ack or nak; whatever misses the deadline is redelivered after AckWait.
+      await Promise.race([Promise.allSettled([...inflight]), sleep(deadlineMs)]);
+      await Promise.race([loop, sleep(2000)]);
+    },
+  };
+}

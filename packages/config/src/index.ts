@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+/** Marks config fields whose values must never be logged. */
+const secretFields = z.registry<{ secret: true }>();
+
+export function secret<T extends z.ZodType>(schema: T): T {
+  secretFields.add(schema, { secret: true });
+  return schema;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Parses environment variables with a zod object whose keys are the variable names.
+ * Each problem names the variable and what to fix; values of secret fields are never echoed.
+ */
+export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    input[key] = value === "" ? undefined : value;
+  }
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.length > 0 ? issue.path.join(".") : "(config)";
+    return `${name}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** A copy of the config with secret fields replaced, safe to log at start-up. */
+export function redactConfig<T extends z.ZodObject>(schema: T, config: z.infer<T>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const value = (config as Record<string, unknown>)[key];
+    out[key] = secretFields.has(field as z.ZodType) && value !== undefined ? "***" : value;
+  }
+  return out;
+}
+
+/** Values of secret fields, for the logger's masking list. */
+export function secretValues<T extends z.ZodObject>(schema: T, config: z.infer<T>): string[] {
+  const out: string[] = [];
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const value = (config as Record<string, unknown>)[key];
+    if (secretFields.has(field as z.ZodType) && typeof value === "string" && value.length > 0) out.push(value);
+  }
+  return out;
+}
+
+/** Common building blocks, so every service spells shared variables the same way. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+export const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+
+export const commonConfig = {
+  /** NATS server(s), comma-separated. */
+  NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** Subject/stream namespace; lets deployments (and parallel test runs) share one NATS. */
+  CONCORD_NAMESPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, "use lower-case letters, digits, - or _ (max 32)")
+    .default("concord"),
+  LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+  /** Where spans are written as JSON lines (empty: spans are not exported). */
+  OTEL_TRACES_FILE: z.string().optional(),
+};

@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { InstantSchema } from "./codecs";
+import { EntitySchema, SystemSchema } from "./systems";
+
+/**
+ * A change seen at a source: "record X changed". It deliberately carries no field values:
+ * the resolver reads the current record (fetch-on-notify), so a late or repeated event
+ * never carries stale data.
+ */
+export const ChangeEventSchema = z.object({
+  v: z.literal(1).describe("Schema version"),
+  type: z.literal("change").describe("Message type"),
+  system: SystemSchema.describe("System where the change happened"),
+  entity: EntitySchema.describe("Kind of record that changed"),
+  sourceId: z.string().min(1).max(64).describe("The changed record's id at the source"),
+  action: z.enum(["upsert", "delete"]).describe("upsert covers add and update; delete removes"),
+  sourceVersion: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe("What identifies this change at the source: Bitrix24 `<EVENT>@<ts>`, 1C DataVersion"),
+  occurredAt: InstantSchema.describe("When the source says the change happened"),
+  receivedAt: InstantSchema.describe("When Concord accepted it"),
+  via: z.enum(["webhook", "sweep", "manual"]).describe("How Concord learned of the change"),
+});
+export type ChangeEvent = z.infer<typeof ChangeEventSchema>;

@@ -1,0 +1,129 @@
+export { SystemSchema, EntitySchema, RecordRefSchema, formatRef } from "./systems";
+export type { System, Entity, RecordRef } from "./systems";
+export { createSubjects } from "./subjects";
+export type { Subjects } from "./subjects";
+export { Headers } from "./headers";
+export { SchemaVersions } from "./versions";
+export { InstantSchema, MoneySchema, QuantitySchema, toMoney } from "./codecs";
+export { ChangeEventSchema } from "./events";
+export type { ChangeEvent } from "./events";
+export {
+  CrmCustomerSchema,
+  CrmDealRowSchema,
+  DealSnapshotSchema,
+  MissingSnapshotSchema,
+  DealSnapshotReplySchema,
+  SnapshotRequestSchema,
+  CrmCustomerSnapshotSchema,
+  CrmCustomerSnapshotReplySchema,
+} from "./snapshots";
+export type { CrmCustomer, CrmDealRow, DealSnapshot, DealSnapshotReply, SnapshotRequest, CrmCustomerSnapshot } from "./snapshots";
+export {
+  SourceVersionSchema,
+  OnecCounterpartyUpsertSchema,
+  OnecOrderLineSchema,
+  OnecOrderUpsertSchema,
+  OnecCommandSchema,
+  CrmDealLinkSchema,
+  CrmCommandSchema,
+  CrmDealUpdateSchema,
+  CrmCustomerUpsertSchema,
+  CrmProductUpsertSchema,
+  CrmDealCreateSchema,
+  CrmDealCompensateSchema,
+  OnecOrderDeleteSchema,
+  compareSourceVersions,
+  ONEC_ORIGINATOR_ID,
+} from "./commands";
+export type {
+  SourceVersion,
+  OnecCounterpartyUpsert,
+  OnecOrderLine,
+  OnecOrderUpsert,
+  OnecCommand,
+  CrmDealLink,
+  CrmCommand,
+  CrmDealUpdate,
+  CrmCustomerUpsert,
+  CrmProductUpsert,
+  CrmDealCreate,
+  CrmDealCompensate,
+  OnecOrderDelete,
+} from "./commands";
+export {
+  OnecCounterpartySchema,
+  OnecProductSchema,
+  OnecOrderSnapshotSchema,
+  OnecSnapshotRequestSchema,
+  OnecCounterpartySnapshotSchema,
+  OnecSnapshotReplySchema,
+} from "./onec-snapshots";
+export type { OnecCounterparty, OnecProduct, OnecOrderSnapshot, OnecSnapshotRequest, OnecSnapshotReply } from "./onec-snapshots";
+export { OutcomeSchema, OutcomeResultSchema } from "./outcomes";
+export type { Outcome, OutcomeResult } from "./outcomes";
+export {
+  MappingSchema,
+  ResolveRequestSchema,
+  ResolveReplySchema,
+  ClaimRequestSchema,
+  ClaimReplySchema,
+  ConfirmRequestSchema,
+  ConfirmReplySchema,
+  LeaseRequestSchema,
+  LeaseReplySchema,
+  ReleaseRequestSchema,
+  ReleaseReplySchema,
+  SyncStateSchema,
+  SyncStateGetRequestSchema,
+  SyncStateGetReplySchema,
+  SyncStateRecordRequestSchema,
+  SyncStateRecordReplySchema,
+  RpcErrorSchema,
+  rpcReply,
+  MarkDeletedRequestSchema,
+  MarkDeletedReplySchema,
+  ConflictSchema,
+  ConflictsRecordRequestSchema,
+  ConflictsRecordReplySchema,
+  idOn,
+} from "./mapping";
+export type { Mapping, ResolveRequest, ClaimRequest, ClaimReply, ConfirmRequest, LeaseRequest, LeaseReply, SyncState, Conflict } from "./mapping";
+export { DeadLetterSchema } from "./dead-letters";
+export type { DeadLetter } from "./dead-letters";
+export {
+  DeadLetterStatusSchema,
+  DeadLetterRecordSchema,
+  DlqFilterSchema,
+  DlqListRequestSchema,
+  DlqListReplySchema,
+  DlqGetRequestSchema,
+  DlqGetReplySchema,
+  DlqMarkRequestSchema,
+  DlqMarkReplySchema,
+  ResyncRequestSchema,
+  resyncEntities,
+  isResyncable,
+  retryMessageId,
+  manualChangeEvent,
+  describeDeadLetter,
+} from "./dead-letter-operations";
+export type {
+  DeadLetterStatus,
+  DeadLetterRecord,
+  DlqFilter,
+  DlqListRequest,
+  DlqListReply,
+  DlqGetReply,
+  DlqMarkRequest,
+  DlqMarkReply,
+  ResyncRequest,
+  DeadLetterSubjectInfo,
+} from "./dead-letter-operations";
+export { SyncError, retryable, permanent, isSyncError, parseRetryAfter } from "./errors";
+export type { FailureKind, FailureClass, SyncErrorOptions } from "./errors";
+export { changeEventId, commandId, crmCommandId, outcomeId } from "./dedupe";
+export { stableStringify, contentHash } from "./stable-hash";
+export { Bitrix24EventNames, Bitrix24EventPayloadSchema, OnecObjects, OnecNotificationSchema } from "./inbound";
+export type { Bitrix24EventName, Bitrix24EventPayload, OnecObject, OnecNotification } from "./inbound";
+export { withCallRetry, defaultCallRetry } from "./call-retry";
+export type { CallRetryOptions } from "./call-retry";

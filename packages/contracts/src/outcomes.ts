@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { InstantSchema } from "./codecs";
+import { RecordRefSchema } from "./systems";
+
+/** What happened to one message at one stage. Terminal results end a change's story. */
+export const OutcomeResultSchema = z.enum([
+  "accepted", // ingress: durable in EVENTS
+  "commanded", // resolver: commands published
+  "created", // writer: record created in the target
+  "applied", // writer: record updated in the target
+  "echo", // our own write came back: skipped
+  "stale", // built from an older state than already applied: skipped
+  "skipped", // nothing to do (flow off, record gone, nothing mapped)
+  "retrying", // a retryable failure; JetStream will redeliver
+  "dead-lettered", // permanent failure or retries exhausted: in the DLQ
+  "compensated", // a saga undid the source's step after a permanent rejection (an alert)
+]);
+export type OutcomeResult = z.infer<typeof OutcomeResultSchema>;
+
+export const OutcomeSchema = z.object({
+  v: z.literal(1),
+  type: z.literal("outcome"),
+  stage: z.enum(["ingress", "resolver", "onec-writer", "crm-writer"]).describe("Service that reports"),
+  messageId: z.string().describe("Dedupe id of the message that was handled"),
+  subject: RecordRefSchema.describe("The record the message was about"),
+  target: RecordRefSchema.nullable().describe("The counterpart record, when known"),
+  result: OutcomeResultSchema,
+  detail: z.string().max(2000).describe("Short, masked explanation"),
+  attempts: z.number().int().nonnegative().describe("Delivery attempt that produced this outcome"),
+  durationMs: z.number().nonnegative(),
+  traceId: z.string().nullable().describe("OpenTelemetry trace id"),
+  error: z
+    .object({ code: z.string(), failureClass: z.enum(["business", "pipeline"]) })
+    .nullable()
+    .default(null)
+    .describe("For retrying/dead-lettered: the error code and whether the target refused the data"),
+  at: InstantSchema,
+});
+export type Outcome = z.infer<typeof OutcomeSchema>;

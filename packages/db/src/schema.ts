@@ -1,0 +1,159 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex, type AnyPgColumn } from "drizzle-orm/pg-core";
+
+/**
+ * Identity: one row per linked pair. The unique source key makes claims race-safe (a second
+ * claimer hits the constraint and reads the winner's row); the partial unique target key makes
+ * sure no two source records map to one target record. Rows are never deleted.
+ */
+export const idMapping = pgTable(
+  "id_mapping",
+  {
+    id: serial("id").primaryKey(),
+    sourceSystem: text("source_system").notNull(),
+    sourceEntity: text("source_entity").notNull(),
+    sourceId: text("source_id").notNull(),
+    targetSystem: text("target_system").notNull(),
+    targetEntity: text("target_entity").notNull(),
+    targetId: text("target_id"),
+    /** claimed → confirmed → deleted (soft) */
+    state: text("state").notNull().default("claimed"),
+    /** flow / backfill / rebuild */
+    createdBy: text("created_by").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /** Short exclusive lease so one writer replica at a time works on the pair. */
+    leaseOwner: text("lease_owner"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("id_mapping_source_uq").on(t.sourceSystem, t.sourceEntity, t.sourceId, t.targetSystem),
+    uniqueIndex("id_mapping_target_uq")
+      .on(t.targetSystem, t.targetEntity, t.targetId)
+      .where(sql`${t.targetId} is not null`),
+  ],
+);
+
+/** What Concord last applied to one side of a pair: basis of the echo and stale checks. */
+export const syncState = pgTable(
+  "sync_state",
+  {
+    mappingId: integer("mapping_id")
+      .notNull()
+      .references(() => idMapping.id),
+    side: text("side").notNull(),
+    lastVersion: text("last_version"),
+    lastHash: text("last_hash"),
+    /** That side's field values at the last sync: a field that differs on both sides since is a conflict. */
+    values: jsonb("values").$type<Record<string, unknown>>(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.mappingId, t.side] })],
+);
+
+/**
+ * Exchange log: one row per outcome of every stage (accepted, commanded, created, applied,
+ * echo, stale, skipped, retrying, dead-lettered), searchable by either system's id or trace.
+ * `outcome_id` makes recording idempotent when an outcome is delivered twice.
+ */
+export const exchangeLog = pgTable(
+  "exchange_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    outcomeId: text("outcome_id").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    stage: text("stage").notNull(),
+    messageId: text("message_id").notNull(),
+    system: text("system").notNull(),
+    entity: text("entity").notNull(),
+    recordId: text("record_id").notNull(),
+    targetSystem: text("target_system"),
+    targetEntity: text("target_entity"),
+    targetId: text("target_id"),
+    result: text("result").notNull(),
+    detail: text("detail").notNull(),
+    attempts: integer("attempts").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    traceId: text("trace_id"),
+  },
+  (t) => [
+    uniqueIndex("exchange_log_outcome_uq").on(t.outcomeId),
+    index("exchange_log_record_idx").on(t.system, t.entity, t.recordId),
+    index("exchange_log_target_idx").on(t.targetId),
+    index("exchange_log_trace_idx").on(t.traceId),
+  ],
+);
+
+/** Conflicts: a field edited on both sides since the last sync, resolved by ownership. */
+export const conflicts = pgTable(
+  "conflicts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    mappingId: integer("mapping_id")
+      .notNull()
+      .references(() => idMapping.id),
+    entity: text("entity").notNull(),
+    field: text("field").notNull(),
+    crmValue: jsonb("crm_value"),
+    onecValue: jsonb("onec_value"),
+    winner: text("winner").notNull(),
+    rule: text("rule").notNull(),
+    messageId: text("message_id").notNull(),
+    traceId: text("trace_id"),
+    detectedAt: timestamp("detected_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("conflicts_once_uq").on(t.mappingId, t.field, t.messageId), index("conflicts_mapping_idx").on(t.mappingId)],
+);
+
+/**
+ * Dead letters: one row per DLQ record (unique on its DLQ stream sequence, so recording is
+ * idempotent), with what it is about (flow, record) for people to filter, and what people did
+ * with it (open → retried | discarded | resolved). A retry that failed again points at the dead
+ * letter it retried (`retry_of`), so the history of one failure is a chain.
+ */
+export const deadLetters = pgTable(
+  "dead_letters",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    dlqStreamSeq: bigint("dlq_stream_seq", { mode: "number" }).notNull(),
+    stage: text("stage").notNull(),
+    subject: text("subject").notNull(),
+    stream: text("stream").notNull(),
+    streamSeq: bigint("stream_seq", { mode: "number" }).notNull(),
+    messageId: text("message_id"),
+    /** The original message: `{ data, headers }`, masked. */
+    original: jsonb("original").$type<{ data: string; headers: Record<string, string> }>().notNull(),
+    errorKind: text("error_kind").notNull(),
+    errorCode: text("error_code").notNull(),
+    errorMessage: text("error_message").notNull(),
+    /** business | pipeline */
+    failureClass: text("failure_class").notNull(),
+    attempts: integer("attempts").notNull(),
+    firstFailedAt: timestamp("first_failed_at", { withTimezone: true }).notNull(),
+    lastFailedAt: timestamp("last_failed_at", { withTimezone: true }).notNull(),
+    traceId: text("trace_id"),
+    /** e.g. bitrix24.deal→onec.order, derived from the subject and payload */
+    flow: text("flow"),
+    system: text("system"),
+    entity: text("entity"),
+    recordId: text("record_id"),
+    /** open | retried | discarded | resolved */
+    status: text("status").notNull().default("open"),
+    retryOf: bigint("retry_of", { mode: "number" }).references((): AnyPgColumn => deadLetters.id),
+    retryCount: integer("retry_count").notNull().default(0),
+    retriedAt: timestamp("retried_at", { withTimezone: true }),
+    discardedAt: timestamp("discarded_at", { withTimezone: true }),
+    discardReason: text("discard_reason"),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("dead_letters_dlq_seq_uq").on(t.dlqStreamSeq),
+    index("dead_letters_status_idx").on(t.status, t.lastFailedAt),
+    index("dead_letters_record_idx").on(t.system, t.entity, t.recordId),
+    index("dead_letters_code_idx").on(t.errorCode),
+    index("dead_letters_retry_of_idx").on(t.retryOf),
+  ],
+);

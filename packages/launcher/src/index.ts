@@ -1,0 +1,18 @@
+export { ensureInfra } from "./infra";
+export type { Infra } from "./infra";
+export { AppProcess } from "./app-process";
+export type { AppSpec } from "./app-process";
+export {
+  appEnv,
+  appNames,
+  appSpec,
+  bitrix24WebhookBase,
+  defaultPorts,
+  demoSecrets,
+  onecServiceRoot,
+  repoRoot,
+  startSystem,
+  waitReady,
+} from "./system";
+export type { AppName, RunningSystem, SystemConfig } from "./system";
+export { isListening, waitForHttp } from "./net";

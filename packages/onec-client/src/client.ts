@@ -1,0 +1,111 @@
+import { retryable, isSyncError, withCallRetry } from "@concord/contracts";
+import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
+import { classifyOnecError, type OnecErrorBody } from "./classify";
+
+export interface OnecClientOptions {
+  /** Service root, e.g. http://host/trade/odata/standard.odata/ */
+  serviceRoot: string;
+  user: string;
+  /** Secret: sent only in the Authorization header, never logged. */
+  password: string;
+  timeoutMs?: number;
+}
+
+export type OnecRecord = Record<string, unknown> & { Ref_Key: string; DataVersion?: string };
+
+export interface ListQuery {
+  filter?: string;
+  select?: string[];
+  top?: number;
+  skip?: number;
+  orderby?: string;
+}
+
+/** OData string literal: single quotes doubled. */
+export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+export const odataGuid = (value: string) => `guid'${value}'`;
+
+/**
+ * The 1C standard OData interface. Always `$format=json`; Cyrillic names percent-encoded as
+ * UTF-8, spaces as %20 (1C does not read `+`). Every failure becomes a classified SyncError.
+ */
+export function createOnecClient(options: OnecClientOptions) {
+  const root = options.serviceRoot.endsWith("/") ? options.serviceRoot : `${options.serviceRoot}/`;
+  const auth = `Basic ${Buffer.from(`${options.user}:${options.password}`, "utf8").toString("base64")}`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  function url(path: string, query: Record<string, string | number | undefined> = {}): string {
+    const params = Object.entries({ $format: "json", ...query })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+    return `${root}${path}?${params.join("&")}`;
+  }
+
+  const entityPath = (set: string, ref: string) => `${encodeURIComponent(set)}(guid'${ref}')`;
+
+  /** Everything but a create can be repeated safely (PATCH replaces, Post/Unpost are idempotent). */
+  async function request<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
+    const repeatable = method !== "POST" || /\/(Post|Unpost)$/.test(path);
+    return repeatable ? withCallRetry(() => requestOnce<T>(method, path, query, body)) : requestOnce<T>(method, path, query, body);
+  }
+
+  async function requestOnce<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
+    const what = `${method} ${decodeURIComponent(path)}`;
+    return withSpan(`1c ${what}`, { kind: SpanKind.CLIENT, attributes: { "rpc.system": "1c-odata", "http.request.method": method } }, async () => {
+      let response: Response;
+      try {
+        response = await fetch(url(path, query), {
+          method,
+          headers: {
+            authorization: auth,
+            accept: "application/json",
+            ...(body === undefined ? {} : { "content-type": "application/json; charset=utf-8" }),
+            ...traceHeaders(),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const name = (error as Error).name;
+        const timeout = name === "TimeoutError" || name === "AbortError";
+        throw retryable(timeout ? "ONEC_TIMEOUT" : "ONEC_NETWORK", `1c ${what}: ${timeout ? `no answer in ${timeoutMs} ms` : "connection failed"}`);
+      }
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (!response.ok) throw classifyOnecError(response.status, parsed as OnecErrorBody | undefined, response.headers.get("retry-after"), what);
+      return parsed as T;
+    });
+  }
+
+  return {
+    async list(set: string, query: ListQuery = {}): Promise<OnecRecord[]> {
+      const reply = await request<{ value: OnecRecord[] }>("GET", encodeURIComponent(set), {
+        $filter: query.filter,
+        $select: query.select?.join(","),
+        $top: query.top,
+        $skip: query.skip,
+        $orderby: query.orderby,
+      });
+      return reply.value;
+    },
+    async get(set: string, ref: string): Promise<OnecRecord | null> {
+      try {
+        return await request<OnecRecord>("GET", entityPath(set, ref), {});
+      } catch (error) {
+        if (isSyncError(error) && error.code === "ONEC_NOT_FOUND") return null;
+        throw error;
+      }
+    },
+    create: (set: string, body: Record<string, unknown>) => request<OnecRecord>("POST", encodeURIComponent(set), {}, body),
+    patch: (set: string, ref: string, body: Record<string, unknown>) => request<OnecRecord>("PATCH", entityPath(set, ref), {}, body),
+    post: (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Post`, { PostingModeOperational: "false" }),
+    unpost: (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Unpost`, {}),
+  };
+}
+
+export type OnecClient = ReturnType<typeof createOnecClient>;

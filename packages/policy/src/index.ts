@@ -1,0 +1,17 @@
+export { loadPolicy, parsePolicy, defaultPolicyPath, PolicyError, formatProblem } from "./parse-policy";
+export { masterOf } from "./ownership";
+export { stageToStatus, statusToStage } from "./status-map";
+export {
+  policySchema,
+  ONEC_STATUSES,
+  ORDER_FIELDS,
+  CUSTOMER_FIELDS,
+  FIELD_MAP_KEYS,
+  STAGE_ID_PATTERN,
+  hasPipelinePrefix,
+  stripPipelinePrefix,
+} from "./schema";
+
+export type { PolicyProblem } from "./parse-policy";
+export type { PolicyEntity } from "./ownership";
+export type { Policy, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";

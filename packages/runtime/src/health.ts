@@ -1,0 +1,24 @@
+import { createServer, type Server } from "node:http";
+
+/**
+ * `/healthz` (the process is alive) and `/readyz` (it can do its work now: bus connected,
+ * consumers running, database reachable) for services that have no HTTP API of their own.
+ */
+export async function startHealthServer(host: string, port: number, ready: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (path === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+    if (path === "/readyz") {
+      const ok = ready();
+      return void res
+        .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: ok ? "ready" : "not ready" }));
+    }
+    res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,72 @@
+import type { z } from "zod";
+import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
+import { createLogger, initTracing, masker, shutdownTracing, type Logger } from "@concord/telemetry";
+
+export interface Service {
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root shared by every app's main.ts: parse config (exit 2 with a message
+ * naming the variable), register secrets with the masker, start tracing and the app, and wire
+ * SIGTERM/SIGINT to a graceful stop with a deadline.
+ */
+export async function runService<S extends z.ZodObject>(
+  name: string,
+  schema: S,
+  start: (config: z.infer<S>, logger: Logger) => Promise<Service>,
+  deadlineMs = 25_000,
+): Promise<void> {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(schema, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${name}: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  masker.addSecrets(secretValues(schema, config));
+  const cfg = config as Record<string, unknown>;
+  const logger = createLogger(name, typeof cfg.LOG_LEVEL === "string" ? cfg.LOG_LEVEL : "info");
+  initTracing(name, typeof cfg.OTEL_TRACES_FILE === "string" ? cfg.OTEL_TRACES_FILE : undefined);
+  process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
+  logger.info("starting", { config: redactConfig(schema, config) });
+
+  let service: Service;
+  try {
+    service = await start(config, logger);
+  } catch (error) {
+    logger.error("start failed", { error });
+    process.exit(1);
+  }
+  logger.info("started");
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("stopping", { signal });
+    const timer = setTimeout(() => {
+      logger.error("shutdown deadline passed; exiting", { deadlineMs });
+      process.exit(128 + (signal === "SIGINT" ? 2 : 15));
+    }, deadlineMs);
+    timer.unref();
+    service
+      .stop()
+      .then(() => shutdownTracing())
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error("stop failed", { error });
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

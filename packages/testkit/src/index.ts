@@ -1,0 +1,1 @@
+export { testNatsUrl, testDatabaseUrl, uniqueNamespace, freePort, waitFor } from "./env";

@@ -1,0 +1,39 @@
+// `npm test`: starts NATS and PostgreSQL if none are configured or running, applies the
+// database schema, then runs typecheck, lint and every jest project (unit, integration, e2e).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { migrateDb } from "@concord/db";
+import { ensureInfra, repoRoot } from "@concord/launcher";
+
+async function main(): Promise<number> {
+  const dataDir = join(repoRoot, ".data", "test");
+  mkdirSync(dataDir, { recursive: true });
+  const infra = await ensureInfra({ dataDir, logDir: join(dataDir, "logs"), natsPort: 14222, pgPort: 17432 });
+  for (const line of infra.started) console.log(`started ${line}`);
+  const env = { ...process.env, NATS_URL: infra.natsUrl, DATABASE_URL: infra.databaseUrl, TURBO_TELEMETRY_DISABLED: "1" };
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: repoRoot, stdio: "inherit", env }).status ?? 1;
+  try {
+    await migrateDb(infra.databaseUrl, process.env.DATABASE_SCHEMA ?? "concord");
+    const checks = run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "--output-logs=errors-only"]);
+    if (checks !== 0) return checks;
+    const results = join(dataDir, "jest-results.json");
+    rmSync(results, { force: true });
+    const code = run("pnpm", ["exec", "jest", "--json", `--outputFile=${results}`, ...process.argv.slice(2)]);
+    if (existsSync(results)) {
+      const summary = JSON.parse(readFileSync(results, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
+      console.log(`tests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${summary.numPendingTests} skipped`);
+    }
+    return code;
+  } finally {
+    await infra.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`test run failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

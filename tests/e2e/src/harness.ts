@@ -1,0 +1,182 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { createSubjects, type Subjects } from "@concord/contracts";
+import { startSystem, bitrix24WebhookBase, type AppName, type RunningSystem, type SystemConfig } from "@concord/launcher";
+import { freePort, testDatabaseUrl, testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
+
+export const ORDER_SET = "Document_ЗаказКлиента";
+export const COUNTERPARTY_SET = "Catalog_Контрагенты";
+
+export interface TestSystem {
+  system: RunningSystem;
+  config: SystemConfig;
+  subjects: Subjects;
+  sql: postgres.Sql;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  /** Calls a Bitrix24 REST method on the sandbox (as a CRM user or script would). */
+  b24<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  b24Admin<T = unknown>(path: string, init?: RequestInit): Promise<T>;
+  onecAdmin<T = unknown>(path: string, init?: RequestInit): Promise<T>;
+  onecRecords(set: string): Promise<Array<Record<string, unknown>>>;
+  /** Every log line of this system's processes. */
+  logText(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole system on free ports with a namespace and schema of its own, so test files
+ * can share the machine's NATS and PostgreSQL. Secrets are random canaries that the secret
+ * test then looks for in every log file.
+ */
+export async function startTestSystem(options: { env?: SystemConfig["env"]; replicas?: number; natsUrl?: string; databaseUrl?: string } = {}): Promise<TestSystem> {
+  const namespace = uniqueNamespace("e2e");
+  const canary = (what: string) => `${what}-${randomBytes(6).toString("hex")}`;
+  const names: AppName[] = ["ingress", "sandbox-bitrix24", "sandbox-1c", "resolver", "mapping", "console", "crm-writer", "onec-writer"];
+  const ports = {} as Record<AppName, number>;
+  for (const name of names) ports[name] = await freePort();
+  const logDir = join(tmpdir(), "concord-e2e", namespace);
+  mkdirSync(logDir, { recursive: true });
+  const config: SystemConfig = {
+    natsUrl: options.natsUrl ?? testNatsUrl(),
+    databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
+    namespace,
+    databaseSchema: namespace,
+    ports,
+    secrets: {
+      b24WebhookToken: canary("webhooktoken"),
+      b24ApplicationToken: canary("apptoken"),
+      onecUser: "concord",
+      onecPassword: canary("onecpass"),
+      onecWebhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
+      consoleApiToken: canary("consoletoken"),
+    },
+    logDir,
+    tracesFile: join(logDir, "traces.jsonl"),
+    logLevel: "debug",
+    replicas: options.replicas,
+    // The tests act as many CRM users at once; the REST rate limit (Concord's own concern,
+    // tested on its own) would otherwise throttle the test's set-up calls too.
+    env: {
+      ...options.env,
+      "sandbox-bitrix24": { B24_SANDBOX_RATE_CAPACITY: "100000", B24_SANDBOX_RATE_DRAIN_PER_SEC: "1000", ...options.env?.["sandbox-bitrix24"] },
+      // Sweeps off unless a test turns them on: they would hide a change lost in the pipeline.
+      "crm-writer": { CRM_SWEEP_INTERVAL_MS: "0", ...options.env?.["crm-writer"] },
+      "onec-writer": { ONEC_SWEEP_INTERVAL_MS: "0", ...options.env?.["onec-writer"] },
+    },
+  };
+  const system = await startSystem(config);
+  const sql = postgres(config.databaseUrl, { max: 2, connection: { search_path: namespace }, onnotice: () => undefined });
+  const nc = await connect({ servers: config.natsUrl });
+  const jsm = await jetstreamManager(nc);
+  const json = async <T>(url: string, init?: RequestInit): Promise<T> => {
+    const response = await fetch(url, init);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} → ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const b24Base = bitrix24WebhookBase(config);
+  const onecAdminBase = `http://127.0.0.1:${ports["sandbox-1c"]}/admin/`;
+  return {
+    system,
+    config,
+    subjects: createSubjects(namespace),
+    sql,
+    nc,
+    jsm,
+    b24: async <T>(method: string, params: Record<string, unknown> = {}) =>
+      (await json<{ result: T }>(`${b24Base}${method}.json`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(params) })).result,
+    b24Admin: (path, init) => json(`http://127.0.0.1:${ports["sandbox-bitrix24"]}/admin/${path}`, init),
+    onecAdmin: (path, init) => json(`${onecAdminBase}${path}`, init),
+    onecRecords: (set) => json(`${onecAdminBase}records/${encodeURIComponent(set)}`),
+    logText: () =>
+      readdirSync(logDir)
+        .map((f) => readFileSync(join(logDir, f), "utf8"))
+        .join("\n"),
+    stop: async () => {
+      await system.stop();
+      const streams = createSubjects(namespace).streams;
+      for (const stream of Object.values(streams)) await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
+      await sql.unsafe(`drop schema if exists "${namespace}" cascade`);
+      await sql.end();
+    },
+  };
+}
+
+/** A company, products with SKUs known to 1C (the sandbox seeds SKU-001…SKU-012) and a deal with rows. */
+export async function createDeal(t: TestSystem, options: { companyId?: number; title?: string; stage?: string; rows?: Array<{ sku: string; price: number; quantity: number }> } = {}) {
+  const companyId = options.companyId ?? (await t.b24<number>("crm.company.add", { fields: { TITLE: `ООО Тест ${randomBytes(2).toString("hex")}`, EMAIL: [{ VALUE: "buyer@example.ru", VALUE_TYPE: "WORK" }] } }));
+  const rows = options.rows ?? [
+    { sku: "SKU-001", price: 500, quantity: 2 },
+    { sku: "SKU-002", price: 600, quantity: 1 },
+  ];
+  const productRows = [];
+  for (const row of rows) {
+    const productId = await t.b24<number>("crm.product.add", { fields: { NAME: `Товар ${row.sku}`, XML_ID: row.sku, PRICE: row.price } });
+    productRows.push({ PRODUCT_ID: productId, PRICE: row.price, QUANTITY: row.quantity });
+  }
+  const dealId = await t.b24<number>("crm.deal.add", { fields: { TITLE: options.title ?? "Офисная мебель", COMPANY_ID: companyId, STAGE_ID: options.stage ?? "EXECUTING" } });
+  await t.b24("crm.deal.productrows.set", { id: dealId, rows: productRows });
+  return { dealId: String(dealId), companyId: String(companyId) };
+}
+
+export async function ordersOfDeal(t: TestSystem, dealId: string) {
+  const orders = await t.onecRecords(ORDER_SET);
+  return orders.filter((o) => o.НомерПоДаннымКлиента === `B24-D-${dealId}`);
+}
+
+/** Waits until the exchange log has stopped growing for `quietMs`: the system has settled. */
+export async function waitQuiet(t: TestSystem, quietMs = 2_500, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    const [row] = await t.sql<Array<{ n: number }>>`select count(*)::int as n from exchange_log`;
+    if (row?.n !== last) {
+      last = row?.n ?? 0;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the system did not settle within ${timeoutMs} ms`);
+}
+
+/** A deal that has reached 1C, been linked back, and settled. */
+export async function syncedDeal(t: TestSystem, options: Parameters<typeof createDeal>[1] = {}) {
+  const created = await createDeal(t, options);
+  const deal = await waitFor(async () => {
+    const d = await t.b24<Record<string, unknown>>("crm.deal.get", { id: created.dealId });
+    return d.ORIGIN_ID ? d : undefined;
+  }, { timeoutMs: 30_000, what: `deal ${created.dealId} to be linked to its 1C order` });
+  await waitQuiet(t);
+  return { ...created, ref: String(deal.ORIGIN_ID) };
+}
+
+/** Edits a 1C record as a manager in 1C would (the sandbox's admin API; notifies like any write). */
+export async function editInOnec(t: TestSystem, set: string, ref: string, body: Record<string, unknown>, action?: "Post" | "Unpost") {
+  const path = `records/${encodeURIComponent(set)}/${ref}${action ? `/${action}` : ""}`;
+  return t.onecAdmin<Record<string, unknown>>(path, { method: action ? "POST" : "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+export async function onecOrder(t: TestSystem, ref: string) {
+  return t.onecAdmin<Record<string, unknown>>(`records/${encodeURIComponent(ORDER_SET)}/${ref}`);
+}
+
+/** Writes Concord made: 1C order writes through OData, and deal updates through REST. */
+export async function writeCounts(t: TestSystem) {
+  const onec = await t.onecAdmin<{ sets: Record<string, { writes: number }> }>("stats");
+  const crm = await t.b24Admin<{ writes: { deal: { updates: number; productRowsSet: number } } }>("stats");
+  return { onecOrderWrites: onec.sets[ORDER_SET]?.writes ?? 0, crmDealUpdates: crm.writes.deal.updates };
+}
+
+/** Mapping rows of a record, straight from the database (the source of truth for identity). */
+export async function mappingOf(t: TestSystem, entity: string, id: string) {
+  return t.sql<Array<{ id: number; target_id: string | null; state: string; deleted_at: Date | null; created_at: Date }>>`
+    select id, target_id, state, deleted_at, created_at from id_mapping where source_system = 'bitrix24' and source_entity = ${entity} and source_id = ${id}`;
+}
