@@ -127,3 +127,40 @@ it("answers request/reply with parsed values and typed errors", async () => {
     code: "RPC_UNAVAILABLE",
   });
 });
+
+it("hands messages a stopping replica had pulled to the other replica at once, not after AckWait", async () => {
+  const subject = subjects.event("bitrix24", "contact");
+  const handledBy = new Map<string, string[]>();
+  const replica = (name: string) =>
+    startConsumer(
+      bus,
+      subjects,
+      {
+        stage: "test",
+        stream: subjects.streams.events,
+        durable: "test-replicas",
+        filterSubject: subject,
+        schema: ChangeEventSchema,
+        ackWaitMs: 60_000, // a stranded message would be invisible for a minute
+        policy: { maxDeliver: 5, backoffMs: [50], jitter: 0 },
+        concurrency: 3,
+        handle: async (message) => {
+          await new Promise((r) => setTimeout(r, 200));
+          handledBy.set(message.sourceId, [...(handledBy.get(message.sourceId) ?? []), name]);
+        },
+      },
+      logger,
+    );
+  const [a, b] = await Promise.all([replica("a"), replica("b")]);
+  const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+  for (const id of ids) await publishJson(bus.js, subject, { ...event(id), entity: "contact" }, { msgId: `rep-${id}`, schema: "change/1" });
+  await waitFor(() => handledBy.size >= 3, { what: "the first messages" });
+  await a.stop();
+
+  await waitFor(() => ids.every((id) => handledBy.has(id)), { timeoutMs: 20_000, what: "every message handled" });
+  await b.stop();
+  expect([...handledBy.values()].filter((names) => names.length > 1)).toEqual([]);
+  expect(new Set([...handledBy.values()].flat())).toEqual(new Set(["a", "b"]));
+  const info = await bus.jsm.consumers.info(subjects.streams.events, "test-replicas");
+  expect(info.num_ack_pending).toBe(0);
+}, 40_000);

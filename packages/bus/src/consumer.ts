@@ -1,5 +1,5 @@
 import { nanos } from "@nats-io/nats-core";
-import { AckPolicy, DeliverPolicy, type JsMsg, type ConsumerMessages } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { z } from "zod";
 import { Headers, isSyncError, permanent, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
 import { contextFromHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
@@ -39,6 +39,9 @@ export interface RunningConsumer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long one pull waits for messages; also the longest a stop waits for the open pull. */
+const FETCH_EXPIRES_MS = 3_000;
+
 /** Creates the durable consumer, or brings its settings in line with the code. */
 async function ensureConsumer(bus: Bus, spec: ConsumerSpec<z.ZodType>): Promise<void> {
   const config = {
@@ -77,17 +80,8 @@ export async function startConsumer<S extends z.ZodType>(
   await ensureConsumer(bus, spec as ConsumerSpec<z.ZodType>);
   let stopping = false;
   let connected = false;
-  let current: ConsumerMessages | undefined;
   const inflight = new Set<Promise<void>>();
   const firstFailures = new Map<number, Date>();
-  let free = spec.concurrency;
-  const waiters: Array<() => void> = [];
-  const acquire = () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiters.push(r)));
-  const release = () => {
-    const next = waiters.shift();
-    if (next) next();
-    else free++;
-  };
 
   const handleOne = async (msg: JsMsg): Promise<void> => {
     const context: MessageContext = {
@@ -158,35 +152,34 @@ export async function startConsumer<S extends z.ZodType>(
     }
   };
 
+  /**
+   * Pulls with fetch(), never consume(): a stop then only waits for the open pull to end
+   * (FETCH_EXPIRES_MS) and naks what it brings, so no message is left in transit to an inbox
+   * that is gone — which would hold it for a whole AckWait before another replica saw it.
+   */
   const run = async () => {
     while (!stopping) {
       try {
         const consumer = await bus.js.consumers.get(spec.stream, spec.durable);
-        const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency, 1), expires: 10_000 });
-        current = messages;
         connected = true;
-        void (async () => {
-          for await (const status of messages.status()) {
-            // A consume() that missed heartbeats can idle forever: recreate it (nats.js README).
-            if (status.type === "heartbeats_missed" && status.count >= 2) messages.stop();
-            if (status.type === "consumer_deleted" || status.type === "consumer_not_found") messages.stop();
-          }
-        })().catch(() => undefined);
-        for await (const msg of messages) {
-          if (stopping) {
-            msg.nak();
+        while (!stopping) {
+          if (inflight.size >= spec.concurrency) {
+            await Promise.race(inflight);
             continue;
           }
-          await acquire();
-          const task: Promise<void> = handleOne(msg)
-            .catch((error: unknown) => {
-              logger.error("handler crashed", { error });
-            })
-            .finally(() => {
-              release();
-              inflight.delete(task);
-            });
-          inflight.add(task);
+          const batch = await consumer.fetch({ max_messages: spec.concurrency - inflight.size, expires: FETCH_EXPIRES_MS });
+          for await (const msg of batch) {
+            if (stopping) {
+              msg.nak();
+              continue;
+            }
+            const task: Promise<void> = handleOne(msg)
+              .catch((error: unknown) => {
+                logger.error("handler crashed", { error });
+              })
+              .finally(() => inflight.delete(task));
+            inflight.add(task);
+          }
         }
       } catch (error) {
         connected = false;
@@ -205,10 +198,9 @@ export async function startConsumer<S extends z.ZodType>(
     ready: () => connected && !stopping,
     stop: async (deadlineMs = 20_000) => {
       stopping = true;
-      current?.stop();
-      // In-flight handlers finish and ack or nak; whatever misses the deadline is redelivered after AckWait.
-      await Promise.race([Promise.allSettled([...inflight]), sleep(deadlineMs)]);
-      await Promise.race([loop, sleep(2000)]);
+      // In-flight handlers finish and ack or nak, the open pull ends and its messages are nak'd;
+      // whatever misses the deadline is redelivered after AckWait.
+      await Promise.race([Promise.allSettled([loop, ...inflight]), sleep(deadlineMs)]);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { waitFor } from "@concord/testkit";
 import { COUNTERPARTY_SET, createDeal, mappingOf, ordersOfDeal, startTestSystem, type TestSystem } from "./harness";
 
-jest.setTimeout(120_000);
+// Generous: a replica stopped past its deadline leaves work to AckWait (60 s) and lease expiry.
+jest.setTimeout(240_000);
 
 let t: TestSystem;
 beforeAll(async () => {
@@ -21,7 +22,7 @@ it("keeps one order per deal and one counterparty per company with two replicas 
 
   for (const { dealId } of deals) {
     await waitFor(async () => ((await mappingOf(t, "deal", dealId))[0]?.state === "confirmed" ? true : undefined), {
-      timeoutMs: 90_000,
+      timeoutMs: 180_000,
       what: `deal ${dealId} to be confirmed`,
     });
   }
