@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { connectBus, createMappingClient, defaultRetryPolicy, ensureStreams, openStateStore, serveRpc, startConsumer } from "@concord/bus";
+import { connectBus, createMappingClient, createSharedRateLimiter, defaultRetryPolicy, ensureStreams, openStateStore, rateLimitKey, serveRpc, startConsumer } from "@concord/bus";
 import { OnecCommandSchema, OnecSnapshotRequestSchema, commandId, createSubjects } from "@concord/contracts";
 import { createOnecClient } from "@concord/onec-client";
 import { startPeriodic, startWorker } from "@concord/runtime";
@@ -14,7 +14,10 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
   const subjects = createSubjects(config.CONCORD_NAMESPACE);
   const bus = await connectBus(config.NATS_URL, "onec-writer");
   await ensureStreams(bus.jsm, subjects);
-  const onec = createOnecClient({ serviceRoot: config.ONEC_ODATA_URL, user: config.ONEC_USER, password: config.ONEC_PASSWORD, timeoutMs: config.ONEC_TIMEOUT_MS });
+  const state = await openStateStore(bus, subjects);
+  // One limit per 1C server, kept in NATS: every replica (and any process calling 1C) shares it.
+  const limiter = createSharedRateLimiter({ state, key: rateLimitKey("onec", config.ONEC_ODATA_URL), ratePerSec: config.ONEC_RATE_PER_SEC, burst: config.ONEC_RATE_BURST, logger });
+  const onec = createOnecClient({ serviceRoot: config.ONEC_ODATA_URL, user: config.ONEC_USER, password: config.ONEC_PASSWORD, timeoutMs: config.ONEC_TIMEOUT_MS, limiter });
   const apply = createOnecWriter({
     bus,
     subjects,
@@ -52,7 +55,6 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     logger,
   );
 
-  const state = await openStateStore(bus, subjects);
   const sweepOrders = createOrderSweep({ bus, subjects, onec, state, logger, owner: `onec-writer:${hostname()}:${process.pid}`, intervalMs: config.ONEC_SWEEP_INTERVAL_MS });
   const tasks = config.ONEC_SWEEP_INTERVAL_MS > 0 ? [startPeriodic("1c order sweep", config.ONEC_SWEEP_INTERVAL_MS, async () => void (await sweepOrders()), logger)] : [];
   return startWorker({ bus, consumers: [commands], subscriptions: [snapshots], tasks, host: config.ONEC_WRITER_HOST, healthPort: config.ONEC_WRITER_HEALTH_PORT });

@@ -10,6 +10,13 @@ export const onecWriterConfigSchema = z.object({
   /** Password of that user. */
   ONEC_PASSWORD: secret(z.string().min(1, "set the 1C user's password")),
   ONEC_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * Requests per second to the 1C base, one limit shared through NATS by every replica and every
+   * process calling it (1C publishes no limit: size it to what the server takes alongside its users).
+   */
+  ONEC_RATE_PER_SEC: z.coerce.number().positive().default(20),
+  /** Requests that may go out at once after a quiet spell. Two tokens are kept as headroom. */
+  ONEC_RATE_BURST: z.coerce.number().int().min(1).default(20),
   /** How long one writer may hold a pair while it writes (must exceed the slowest 1C call). */
   ONEC_LEASE_TTL_MS: z.coerce.number().int().min(5_000).default(90_000),
   /** Sweep of order DataVersions, the fallback for lost notifications (0 turns it off). */

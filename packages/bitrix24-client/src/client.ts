@@ -1,11 +1,19 @@
-import { retryable, isSyncError, withCallRetry } from "@concord/contracts";
+import { retryable, isSyncError, withCallRetry, type SyncError } from "@concord/contracts";
 import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
+import { BATCH_LIMIT, createCallQueue, plainStatusOf, splitBatchAnswer, toBatchCommand, type Bitrix24RateLimiter, type CallOutcome, type QueuedCall } from "./batcher";
 import { classifyBitrix24Error, type Bitrix24ErrorBody } from "./classify";
 
 export interface Bitrix24ClientOptions {
   /** Inbound webhook base, e.g. https://portal.bitrix24.ru/rest/1/<token>/ — a secret (holds the token). */
   webhookBase: string;
   timeoutMs?: number;
+  /**
+   * The portal's rate limit, shared by every process that calls it: each HTTP request takes one
+   * token first. Without it requests go out at once and are never batched.
+   */
+  limiter?: Bitrix24RateLimiter;
+  /** Most calls sent as one `batch` while calls wait for a token (1–50, default 50; 1 = no batching). */
+  batchMax?: number;
 }
 
 export interface Bitrix24ListPage<T> {
@@ -17,13 +25,21 @@ export interface Bitrix24ListPage<T> {
 /** Raw Bitrix24 records: ids and money are strings, empty values null. */
 export type Bitrix24Record = Record<string, unknown>;
 
+type Body = Bitrix24ErrorBody & { result?: unknown; total?: number; next?: number };
+
+/** What came back for one HTTP request: an answer (any status), or no answer at all. */
+type Reply = { answered: true; status: number; ok: boolean; body: Body | undefined; retryAfter: string | null } | { answered: false; timeout: boolean; cause: unknown };
+
 /**
  * Classic REST over an inbound webhook. Every failure becomes a classified SyncError (never a
  * raw fetch error); the webhook URL, which holds the token, never appears in errors or spans.
+ * With a limiter, calls wait for a token, and calls that wait together go out as one `batch`.
  */
 export function createBitrix24Client(options: Bitrix24ClientOptions) {
   const base = options.webhookBase.endsWith("/") ? options.webhookBase : `${options.webhookBase}/`;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const batchMax = Math.min(BATCH_LIMIT, Math.max(1, Math.floor(options.batchMax ?? BATCH_LIMIT)));
+  const limiter = options.limiter;
 
   /**
    * Reads, replace-all writes and updates that change existing items can be repeated safely;
@@ -36,40 +52,113 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
     return !Object.values(fields).some((v) => Array.isArray(v) && v.some((item) => item && typeof item === "object" && !("ID" in item)));
   }
 
-  async function call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    return idempotent(method, params) ? withCallRetry(() => callOnce<T>(method, params)) : callOnce<T>(method, params);
+  /** One POST to the portal. */
+  async function post(method: string, params: Record<string, unknown>): Promise<Reply> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${method}.json`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", ...traceHeaders() },
+        body: JSON.stringify(params),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      return { answered: false, timeout: name === "TimeoutError" || name === "AbortError", cause: (error as Error & { cause?: unknown }).cause ?? undefined };
+    }
+    const text = await response.text();
+    let body: Body | undefined;
+    try {
+      body = text ? (JSON.parse(text) as Body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { answered: true, status: response.status, ok: response.ok, body, retryAfter: response.headers.get("retry-after") };
   }
 
-  async function callOnce<T>(method: string, params: Record<string, unknown>): Promise<T> {
+  /** The classified error of a failed reply (for `method`, also when it came for a whole batch), or null. */
+  function failureOf(reply: Reply, method: string): SyncError | null {
+    if (!reply.answered) {
+      const code = reply.timeout ? "B24_TIMEOUT" : "B24_NETWORK";
+      return retryable(code, `bitrix24 ${method}: ${reply.timeout ? `no answer in ${timeoutMs} ms` : "connection failed"}`, { cause: reply.cause });
+    }
+    const { status, ok, body } = reply;
+    if (ok && body !== undefined && !(body.error !== undefined && body.result === undefined)) return null;
+    if (ok && body === undefined) return retryable("B24_BAD_RESPONSE", `bitrix24 ${method}: HTTP ${status} with a body that is not JSON`);
+    return classifyBitrix24Error(status, body, reply.retryAfter, method);
+  }
+
+  /** Tells every replica to pause when the portal said it is over its limit; never fails the call for it. */
+  async function noteLimited(errors: Array<SyncError | null>): Promise<void> {
+    const limited = errors.filter((e): e is SyncError => e?.code === "B24_QUERY_LIMIT_EXCEEDED");
+    if (!limiter || limited.length === 0) return;
+    await limiter.reportLimited(Math.max(...limited.map((e) => e.retryAfterMs ?? 0))).catch(() => undefined);
+  }
+
+  async function sendPlain(method: string, params: Record<string, unknown>): Promise<unknown> {
     return withSpan(`bitrix24 ${method}`, { kind: SpanKind.CLIENT, attributes: { "rpc.system": "bitrix24", "rpc.method": method } }, async () => {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${method}.json`, {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json", ...traceHeaders() },
-          body: JSON.stringify(params),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        const name = (error as Error).name;
-        const code = name === "TimeoutError" || name === "AbortError" ? "B24_TIMEOUT" : "B24_NETWORK";
-        throw retryable(code, `bitrix24 ${method}: ${code === "B24_TIMEOUT" ? `no answer in ${timeoutMs} ms` : "connection failed"}`, {
-          cause: (error as Error & { cause?: unknown }).cause ?? undefined,
-        });
+      const reply = await post(method, params);
+      const error = failureOf(reply, method);
+      if (error) {
+        await noteLimited([error]);
+        throw error;
       }
-      const text = await response.text();
-      let body: (Bitrix24ErrorBody & { result?: unknown; total?: number; next?: number }) | undefined;
-      try {
-        body = text ? (JSON.parse(text) as typeof body) : undefined;
-      } catch {
-        body = undefined;
-      }
-      if (!response.ok || body === undefined || (body.error !== undefined && body.result === undefined)) {
-        if (response.ok && body === undefined) throw retryable("B24_BAD_RESPONSE", `bitrix24 ${method}: HTTP ${response.status} with a body that is not JSON`);
-        throw classifyBitrix24Error(response.status, body, response.headers.get("retry-after"), method);
-      }
-      return body as T;
+      return (reply as { body: Body }).body;
     });
+  }
+
+  /** Calls as one `batch {halt:0, cmd:{c0:…}}`; each gets the answer (or error) its plain call would have. */
+  async function sendBatch(calls: QueuedCall[]): Promise<CallOutcome[]> {
+    const methods = [...new Set(calls.map((c) => c.method))].sort().join(",");
+    const attributes = { "rpc.system": "bitrix24", "rpc.method": "batch", "bitrix24.batch.commands": calls.length, "bitrix24.batch.methods": methods };
+    return withSpan("bitrix24 batch", { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const keys = calls.map((_, i) => `c${i}`);
+      const reply = await post("batch", { halt: 0, cmd: Object.fromEntries(calls.map((c, i) => [keys[i], c.command])) });
+      let errors: Array<SyncError | null>;
+      const outcomes: CallOutcome[] = [];
+      const parts = reply.answered && reply.ok ? splitBatchAnswer(reply.body, keys) : null;
+      if (failureOf(reply, "batch") || !parts) {
+        // The whole request failed (no answer, 503 QUERY_LIMIT_EXCEEDED…): so does every call in it.
+        errors = calls.map((c) => failureOf(reply, c.method) ?? retryable("B24_BAD_RESPONSE", `bitrix24 ${c.method}: a batch answer without result sections`));
+      } else {
+        errors = calls.map((c, i) => {
+          const part = parts.get(keys[i] as string);
+          if (!part || (!part.ok && part.error === null)) return retryable("B24_BAD_RESPONSE", `bitrix24 ${c.method}: no answer for it in the batch`);
+          if (part.ok) return null;
+          return classifyBitrix24Error(plainStatusOf(part.error.error), part.error, null, c.method);
+        });
+        calls.forEach((_, i) => {
+          const part = parts.get(keys[i] as string);
+          if (part?.ok) outcomes[i] = { ok: true, value: part.body };
+        });
+      }
+      errors.forEach((error, i) => {
+        if (error) outcomes[i] = { ok: false, error };
+      });
+      span.setAttribute("bitrix24.batch.errors", errors.filter((e) => e !== null).length);
+      await noteLimited(errors);
+      return outcomes;
+    });
+  }
+
+  const queue = limiter
+    ? createCallQueue({
+        limiter,
+        batchMax,
+        sendOne: (c) => sendPlain(c.method, c.params),
+        sendBatch,
+        limiterFailed: (error, c) =>
+          isSyncError(error) ? error : retryable("B24_RATE_LIMITER_UNAVAILABLE", `bitrix24 ${c.method}: no token from the shared rate limiter`, { cause: error }),
+      })
+    : null;
+
+  async function callOnce<T>(method: string, params: Record<string, unknown>, command: string | null): Promise<T> {
+    return (queue ? queue.run({ method, params, command }) : sendPlain(method, params)) as Promise<T>;
+  }
+
+  async function call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const command = queue && batchMax > 1 ? toBatchCommand(method, params) : null;
+    return idempotent(method, params) ? withCallRetry(() => callOnce<T>(method, params, command)) : callOnce<T>(method, params, command);
   }
 
   async function result<T>(method: string, params?: Record<string, unknown>): Promise<T> {

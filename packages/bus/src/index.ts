@@ -17,3 +17,5 @@ export { createMappingClient } from "./mapping-client";
 export type { MappingClient } from "./mapping-client";
 export { openStateStore } from "./state-store";
 export type { StateStore } from "./state-store";
+export { BucketStateSchema, createSharedRateLimiter, pauseBucket, rateLimitKey, refillBucket, takeToken } from "./rate-limiter";
+export type { BucketSettings, BucketState, RateLimiter, SharedRateLimiterOptions, TakeDecision } from "./rate-limiter";

@@ -1,3 +1,4 @@
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { Subjects } from "@concord/contracts";
 import type { Bus } from "./connection";
@@ -11,7 +12,17 @@ export interface StateStore {
   putJson(key: string, value: unknown): Promise<void>;
   /** Takes or renews a lease for `ttlMs`; false while another owner holds an unexpired one. */
   tryLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Writes `value` only if the key is still at `revision` (null: only if it holds no value), the
+   * revision `getJson` returned. False when another replica wrote first: read again and retry.
+   * Any other failure (NATS unreachable) throws.
+   */
+  compareAndSet(key: string, value: unknown, revision: number | null): Promise<boolean>;
 }
+
+const isRevisionConflict = (error: unknown) =>
+  error instanceof JetStreamApiError &&
+  (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 
 export async function openStateStore(bus: Bus, subjects: Subjects): Promise<StateStore> {
   const kv: KV = await new Kvm(bus.nc).create(`${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`, { history: 1 });
@@ -36,6 +47,17 @@ export async function openStateStore(bus: Bus, subjects: Subjects): Promise<Stat
         return true;
       } catch {
         return false; // another replica won the compare-and-set
+      }
+    },
+    compareAndSet: async (key, value, revision) => {
+      const data = JSON.stringify(value);
+      try {
+        if (revision === null) await kv.create(key, data);
+        else await kv.update(key, data, revision);
+        return true;
+      } catch (error) {
+        if (isRevisionConflict(error)) return false;
+        throw error;
       }
     },
   };

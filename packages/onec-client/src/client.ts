@@ -9,6 +9,14 @@ export interface OnecClientOptions {
   /** Secret: sent only in the Authorization header, never logged. */
   password: string;
   timeoutMs?: number;
+  /** The 1C server's rate limit, shared by every process that calls it: each HTTP request takes one token first. */
+  limiter?: OnecRateLimiter;
+}
+
+/** One token per request (see @concord/bus createSharedRateLimiter); a 429 from 1C pauses every replica. */
+export interface OnecRateLimiter {
+  acquire(): Promise<void>;
+  reportLimited(retryAfterMs?: number): Promise<void>;
 }
 
 export type OnecRecord = Record<string, unknown> & { Ref_Key: string; DataVersion?: string };
@@ -51,6 +59,13 @@ export function createOnecClient(options: OnecClientOptions) {
 
   async function requestOnce<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
     const what = `${method} ${decodeURIComponent(path)}`;
+    if (options.limiter) {
+      try {
+        await options.limiter.acquire();
+      } catch (error) {
+        throw isSyncError(error) ? error : retryable("ONEC_RATE_LIMITER_UNAVAILABLE", `1c ${what}: no token from the shared rate limiter`, { cause: error });
+      }
+    }
     return withSpan(`1c ${what}`, { kind: SpanKind.CLIENT, attributes: { "rpc.system": "1c-odata", "http.request.method": method } }, async () => {
       let response: Response;
       try {
@@ -77,7 +92,11 @@ export function createOnecClient(options: OnecClientOptions) {
       } catch {
         parsed = undefined;
       }
-      if (!response.ok) throw classifyOnecError(response.status, parsed as OnecErrorBody | undefined, response.headers.get("retry-after"), what);
+      if (!response.ok) {
+        const error = classifyOnecError(response.status, parsed as OnecErrorBody | undefined, response.headers.get("retry-after"), what);
+        if (response.status === 429) await options.limiter?.reportLimited(error.retryAfterMs).catch(() => undefined);
+        throw error;
+      }
       return parsed as T;
     });
   }
