@@ -1,6 +1,6 @@
 import { createBitrix24Client } from "@concord/bitrix24-client";
 import { hostname } from "node:os";
-import { connectBus, createMappingClient, defaultRetryPolicy, ensureStreams, openStateStore, reportOutcome, serveRpc, startConsumer, type Bus } from "@concord/bus";
+import { connectBus, createMappingClient, createSharedRateLimiter, defaultRetryPolicy, ensureStreams, openStateStore, rateLimitKey, reportOutcome, serveRpc, startConsumer, type Bus } from "@concord/bus";
 import {
   CrmCommandSchema,
   SnapshotRequestSchema,
@@ -22,13 +22,23 @@ import type { CrmWriterConfig } from "./config";
 import { readCustomerSnapshot, readDealSnapshot } from "./snapshots";
 import { createOnecMirror } from "./mirror-onec";
 import { createDealSweep } from "./sweep";
+import { bindOfflineEvents, createOfflineEventReader } from "./offline-events";
 
 /** The only process that talks to Bitrix24: snapshots on request, and CRM write commands. */
 export async function createApp(config: CrmWriterConfig, logger: Logger) {
   const subjects = createSubjects(config.CONCORD_NAMESPACE);
-  const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS });
   const bus = await connectBus(config.NATS_URL, "crm-writer");
   await ensureStreams(bus.jsm, subjects);
+  const state = await openStateStore(bus, subjects);
+  // One limit per portal, kept in NATS: every replica (and any process calling the portal) shares it.
+  const limiter = createSharedRateLimiter({
+    state,
+    key: rateLimitKey("bitrix24", config.B24_WEBHOOK_URL),
+    ratePerSec: config.B24_RATE_PER_SEC,
+    burst: config.B24_RATE_BURST,
+    logger,
+  });
+  const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS, limiter, batchMax: config.B24_BATCH_MAX });
 
   const snapshots = serveRpc(bus.nc, subjects.rpc.crmSnapshot, SnapshotRequestSchema, async (r): Promise<unknown> =>
     r.entity === "deal" ? readDealSnapshot(client, r.id, config.CRM_PRODUCT_SKU_FIELD) : readCustomerSnapshot(client, r.entity, r.id), logger);
@@ -149,7 +159,10 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       schema: CrmCommandSchema,
       ackWaitMs: 60_000,
       policy: defaultRetryPolicy,
-      concurrency: 4,
+      // Commands waiting together for the portal's rate limit share one `batch` request, so more
+      // in flight means fuller batches; without batching each call needs its own token, and more
+      // would only wait (and risk AckWait).
+      concurrency: config.B24_BATCH_MAX > 1 ? 32 : 4,
       handle: (command, context) => {
         if (command.type === "bitrix24.deal.link") return linkDeal(command, bus, subjects, context.deliveryCount);
         if (command.type === "bitrix24.deal.update") return updateDeal(command, context.deliveryCount);
@@ -176,8 +189,12 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     logger,
   );
 
-  const state = await openStateStore(bus, subjects);
   const sweepDeals = createDealSweep({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_SWEEP_INTERVAL_MS, overlapMs: config.CRM_SWEEP_OVERLAP_MS });
   const tasks = config.CRM_SWEEP_INTERVAL_MS > 0 ? [startPeriodic("bitrix24 deal sweep", config.CRM_SWEEP_INTERVAL_MS, async () => void (await sweepDeals()), logger)] : [];
+  if (config.CRM_OFFLINE_EVENTS_INTERVAL_MS > 0) {
+    await bindOfflineEvents(client, logger);
+    const readOffline = createOfflineEventReader({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_OFFLINE_EVENTS_INTERVAL_MS });
+    tasks.push(startPeriodic("bitrix24 offline events", config.CRM_OFFLINE_EVENTS_INTERVAL_MS, async () => void (await readOffline()), logger));
+  }
   return startWorker({ bus, consumers: [commands], subscriptions: [snapshots], tasks, host: config.CRM_WRITER_HOST, healthPort: config.CRM_WRITER_HEALTH_PORT });
 }

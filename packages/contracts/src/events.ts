@@ -21,6 +21,6 @@ export const ChangeEventSchema = z.object({
     .describe("What identifies this change at the source: Bitrix24 `<EVENT>@<ts>`, 1C DataVersion"),
   occurredAt: InstantSchema.describe("When the source says the change happened"),
   receivedAt: InstantSchema.describe("When Concord accepted it"),
-  via: z.enum(["webhook", "sweep", "manual"]).describe("How Concord learned of the change"),
+  via: z.enum(["webhook", "offline", "sweep", "manual"]).describe("How Concord learned of the change"),
 });
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
