@@ -7,7 +7,8 @@ export const repoRoot = resolve(__dirname, "..", "..", "..");
 export type AppName = "sandbox-bitrix24" | "sandbox-1c" | "mapping" | "console" | "ingress" | "crm-writer" | "onec-writer" | "resolver";
 /** Start order: the sandboxes, identity (and the console that reads through it), the door, then the workers. */
 export const appNames: readonly AppName[] = ["sandbox-bitrix24", "sandbox-1c", "mapping", "console", "ingress", "crm-writer", "onec-writer", "resolver"];
-const workers: readonly AppName[] = ["mapping", "crm-writer", "onec-writer", "resolver"];
+/** Apps that run as `replicas` processes; the sandboxes and the console stay single. */
+const replicated: readonly AppName[] = ["mapping", "ingress", "crm-writer", "onec-writer", "resolver"];
 
 export interface SystemConfig {
   natsUrl: string;
@@ -19,7 +20,7 @@ export interface SystemConfig {
   logDir: string;
   tracesFile?: string;
   logLevel?: string;
-  /** Replicas of each worker (mapping, crm-writer, onec-writer, resolver). */
+  /** Replicas of each service (mapping, ingress, crm-writer, onec-writer, resolver). */
   replicas?: number;
   /** Extra environment per app (e.g. test fault hooks). */
   env?: Partial<Record<AppName, Record<string, string>>>;
@@ -153,13 +154,35 @@ export async function waitReady(proc: AppProcess, timeoutMs = 60_000): Promise<v
   ]);
 }
 
+/**
+ * Binds every further ingress replica as one more Bitrix24 event handler, as a second
+ * registration on a real portal would: each event then reaches every replica, and JetStream's
+ * dedupe keeps one. (1C notifications go to the first replica.)
+ */
+async function bindIngressReplicas(config: SystemConfig, replicas: number): Promise<void> {
+  const call = async (method: string, params: Record<string, unknown>) => {
+    const response = await fetch(`${bitrix24WebhookBase(config)}${method}.json`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(params),
+    });
+    if (!response.ok) throw new Error(`sandbox-bitrix24 ${method}: HTTP ${response.status}`);
+    return ((await response.json()) as { result: unknown }).result;
+  };
+  const handler = (replica: number) => `http://${host}:${config.ports.ingress + replica * 100}/webhooks/bitrix24`;
+  const bound = (await call("event.get", {})) as Array<{ event: string; handler?: string }>;
+  for (let replica = 1; replica < replicas; replica++) {
+    for (const binding of bound.filter((b) => b.handler === handler(0))) await call("event.bind", { event: binding.event, handler: handler(replica) });
+  }
+}
+
 /** Starts every app as its own OS process and waits until each is ready. */
 export async function startSystem(config: SystemConfig): Promise<RunningSystem> {
   const processes = new Map<string, AppProcess>();
   const replicas = config.replicas ?? 1;
   try {
     for (const app of appNames) {
-      const count = workers.includes(app) ? replicas : 1;
+      const count = replicated.includes(app) ? replicas : 1;
       const batch: AppProcess[] = [];
       for (let r = 0; r < count; r++) {
         const proc = new AppProcess(appSpec(config, app, r));
@@ -169,6 +192,7 @@ export async function startSystem(config: SystemConfig): Promise<RunningSystem> 
       }
       await Promise.all(batch.map((p) => waitReady(p)));
     }
+    if (replicas > 1) await bindIngressReplicas(config, replicas);
   } catch (error) {
     await Promise.all([...processes.values()].map((p) => p.stop(5_000)));
     throw error;

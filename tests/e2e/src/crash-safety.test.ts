@@ -6,7 +6,9 @@ jest.setTimeout(120_000);
 
 let t: TestSystem;
 beforeAll(async () => {
+  // One replica: the test choreographs the crashes of the one writer that holds the command.
   t = await startTestSystem({
+    replicas: 1,
     env: {
       // Dies right after the 1C create, before the mapping confirm; short AckWait and lease so
       // the redelivery to the restarted writer comes within seconds.

@@ -59,15 +59,17 @@ export async function startTestSystem(options: { env?: SystemConfig["env"]; repl
     logDir,
     tracesFile: join(logDir, "traces.jsonl"),
     logLevel: "debug",
-    replicas: options.replicas,
+    // Every service runs as two replicas unless a test says otherwise (CONCORD_E2E_REPLICAS overrides).
+    replicas: options.replicas ?? Number(process.env.CONCORD_E2E_REPLICAS ?? 2),
     // The tests act as many CRM users at once; the REST rate limit (Concord's own concern,
     // tested on its own) would otherwise throttle the test's set-up calls too.
     env: {
       ...options.env,
       "sandbox-bitrix24": { B24_SANDBOX_RATE_CAPACITY: "100000", B24_SANDBOX_RATE_DRAIN_PER_SEC: "1000", ...options.env?.["sandbox-bitrix24"] },
       // Sweeps off unless a test turns them on: they would hide a change lost in the pipeline.
-      "crm-writer": { CRM_SWEEP_INTERVAL_MS: "0", ...options.env?.["crm-writer"] },
-      "onec-writer": { ONEC_SWEEP_INTERVAL_MS: "0", ...options.env?.["onec-writer"] },
+      // Concord's shared limiter stays on, at the sandbox's raised rate (its own test runs at the real one).
+      "crm-writer": { CRM_SWEEP_INTERVAL_MS: "0", B24_RATE_PER_SEC: "500", B24_RATE_BURST: "1000", ...options.env?.["crm-writer"] },
+      "onec-writer": { ONEC_SWEEP_INTERVAL_MS: "0", ONEC_RATE_PER_SEC: "500", ONEC_RATE_BURST: "1000", ...options.env?.["onec-writer"] },
     },
   };
   const system = await startSystem(config);
@@ -179,4 +181,9 @@ export async function writeCounts(t: TestSystem) {
 export async function mappingOf(t: TestSystem, entity: string, id: string) {
   return t.sql<Array<{ id: number; target_id: string | null; state: string; deleted_at: Date | null; created_at: Date }>>`
     select id, target_id, state, deleted_at, created_at from id_mapping where source_system = 'bitrix24' and source_entity = ${entity} and source_id = ${id}`;
+}
+
+/** Every ingress replica: a test that takes "the ingress" down must stop them all. */
+export function ingressProcesses(t: TestSystem) {
+  return [...t.system.processes.values()].filter((p) => p.spec.name === "ingress" || p.spec.name.startsWith("ingress-"));
 }

@@ -1,6 +1,6 @@
 import { waitFor } from "@concord/testkit";
 import { waitReady } from "@concord/launcher";
-import { ORDER_SET, createDeal, editInOnec, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
+import { ORDER_SET, createDeal, editInOnec, ingressProcesses, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
 
 jest.setTimeout(240_000);
 
@@ -13,9 +13,9 @@ afterAll(async () => {
 }, 60_000);
 
 it("applies, once each, 100 deal changes whose webhooks were lost while ingress was down for 30 s", async () => {
-  const ingress = t.system.process("ingress");
+  const ingress = ingressProcesses(t);
   const downSince = Date.now();
-  await ingress.stop();
+  for (const proc of ingress) await proc.stop();
   const companies: number[] = [];
   for (let i = 0; i < 10; i++) companies.push(await t.b24<number>("crm.company.add", { fields: { TITLE: `ООО Пропущенная ${i}` } }));
   const deals = [];
@@ -24,8 +24,8 @@ it("applies, once each, 100 deal changes whose webhooks were lost while ingress 
   const events = await t.b24Admin<{ events: { failed: number } }>("stats");
   expect(events.events.failed).toBeGreaterThanOrEqual(100); // Bitrix24 never resends them
   await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - downSince))));
-  ingress.start();
-  await waitReady(ingress);
+  for (const proc of ingress) proc.start();
+  for (const proc of ingress) await waitReady(proc);
 
   await waitFor(async () => {
     const orders = await t.onecRecords(ORDER_SET);
