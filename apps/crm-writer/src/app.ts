@@ -4,7 +4,7 @@ import { connectBus, createMappingClient, createSharedRateLimiter, defaultRetryP
 import {
   CrmCommandSchema,
   SnapshotRequestSchema,
-  compareSourceVersions,
+  decideWrite,
   createSubjects,
   crmCommandId,
   idOn,
@@ -83,14 +83,12 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       );
     await mapping.withLease(pair, owner, config.CRM_LEASE_TTL_MS, async () => {
       const current = (await mapping.resolve({ system: "bitrix24", entity: "deal", id: command.dealId }, "onec")) ?? pair;
-      if (current.state === "deleted") {
-        await report("skipped", "the pair was deleted; a late command does not bring it back");
-        return;
-      }
       const state = await mapping.getState(current.id, "bitrix24");
       const last = state?.lastVersion ? (JSON.parse(state.lastVersion) as SourceVersion) : null;
-      if (last && compareSourceVersions(command.sourceVersion, last) < 0) {
-        await report("stale", `built from 1C state read at ${command.sourceVersion.fetchedAt}, older than the applied one`);
+      // The echo check compares the deal's values below: a hash cannot see a CRM user's edit since.
+      const decision = decideWrite({ deleted: current.state === "deleted", lastVersion: last, lastHash: state?.lastHash ?? null }, command, false);
+      if (!decision.write) {
+        await report(decision.result, decision.detail);
         return;
       }
       const deal = await client.getDeal(command.dealId);

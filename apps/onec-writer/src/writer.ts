@@ -4,7 +4,7 @@ import {
   ONEC_ORIGINATOR_ID,
   SchemaVersions,
   commandId,
-  compareSourceVersions,
+  decideWrite,
   crmCommandId,
   idOn,
   permanent,
@@ -186,16 +186,14 @@ export function createOnecWriter(deps: WriterDeps) {
       const pair = { ...row, targetId: idOn(row, "onec") };
       const state = await mapping.getState(pair.id, "onec");
       const lastVersion = state?.lastVersion ? (JSON.parse(state.lastVersion) as SourceVersion) : null;
-      if (lastVersion && compareSourceVersions(command.sourceVersion, lastVersion) < 0) {
-        await report("stale", `built from ${command.sourceVersion.modifiedAt}, older than the applied ${lastVersion.modifiedAt}`, pair.targetId);
-        return;
-      }
-      if (pair.targetId && state?.lastHash === command.contentHash) {
-        await report("echo", "1C already holds exactly this content", pair.targetId);
-        return;
-      }
-      if (pair.state === "deleted") {
-        await report("skipped", "the pair was deleted; a late command does not bring it back", pair.targetId);
+      // No echo without a 1C record: nothing there holds the content yet.
+      const decision = decideWrite({ deleted: pair.state === "deleted", lastVersion, lastHash: state?.lastHash ?? null }, command, pair.targetId !== null);
+      if (!decision.write) {
+        // An echo is this state applied: record its version, or an older command arriving later would pass as new.
+        if (decision.result === "echo") {
+          await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.type === "onec.order.delete" ? null : (command.syncView ?? null));
+        }
+        await report(decision.result, decision.detail, pair.targetId);
         return;
       }
       context.working();

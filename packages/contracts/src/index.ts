@@ -127,3 +127,5 @@ export { Bitrix24EventNames, Bitrix24EventPayloadSchema, OnecObjects, OnecNotifi
 export type { Bitrix24EventName, Bitrix24EventPayload, OnecObject, OnecNotification } from "./inbound";
 export { withCallRetry, defaultCallRetry } from "./call-retry";
 export type { CallRetryOptions } from "./call-retry";
+export { decideWrite } from "./write-decision";
+export type { PairWriteState, WriteDecision } from "./write-decision";
