@@ -155,6 +155,9 @@ function onecOrderCommand(
     status: toOnec.status ?? onec.order.status,
     comment: toOnec.title ?? onec.order.comment,
   };
-  const content = { order, customer: base.customer, lines };
+  // Bound to the 1C version it corrects: undoing a 1C edit of a CRM-owned field writes the same
+  // content as the last write, and must be taken neither for an echo by the writer nor for a
+  // duplicate by the stream (same source version, same content → same command id).
+  const content = { order, customer: base.customer, lines, against: onec.order.dataVersion };
   return { ...base, sourceVersion, order, lines, contentHash: contentHash(content), syncView: next as unknown as Record<string, unknown> };
 }

@@ -67,7 +67,9 @@ export function createCustomerResolver(deps: ResolverDeps) {
     if (Object.keys(decision.toOnec).length > 0) {
       const next = decision.next.onec;
       const counterparty = { name: next.name, kind: next.kind, email: next.email, phone: next.phone, inn: "inn" in decision.toOnec ? next.inn : null, kpp: "kpp" in decision.toOnec ? next.kpp : null };
-      const command: OnecCounterpartyUpsert = { v: 1, type: "onec.counterparty.upsert", source: crmRef, sourceVersion: version, issuedAt: readAt, counterparty, contentHash: contentHash(counterparty), syncView: { ...next } };
+      // Bound to the 1C version it corrects, so undoing a 1C edit of a CRM-owned field is no echo.
+      const hash = contentHash({ counterparty, against: onec.counterparty.dataVersion });
+      const command: OnecCounterpartyUpsert = { v: 1, type: "onec.counterparty.upsert", source: crmRef, sourceVersion: version, issuedAt: readAt, counterparty, contentHash: hash, syncView: { ...next } };
       await publishJson(bus.js, subjects.command("onec", "counterparty"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
       writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);
     }

@@ -37,6 +37,20 @@ it("sends a 1C edit of 1C-owned values to the deal with exactly one write and wr
   expect((await deal(dealId)).UF_CRM_ONEC_NUMBER).toBe((await onecOrder(t, ref)).Number);
 });
 
+it("undoes a 1C edit of a CRM-owned field even when the CRM value was written before (found by the chaos suite)", async () => {
+  const { dealId, ref } = await syncedDeal(t);
+  await t.b24("crm.deal.update", { id: dealId, fields: { TITLE: "Название из CRM" } });
+  await waitFor(async () => ((await onecOrder(t, ref)).Комментарий === "Название из CRM" ? true : undefined), { what: "the title in 1C" });
+  await waitQuiet(t);
+  // The revert writes exactly what Concord wrote last: neither an echo nor a duplicate command.
+  for (const comment of ["Правка в 1С", "Вторая правка в 1С"]) {
+    await editInOnec(t, ORDER_SET, ref, { Комментарий: comment });
+    await waitFor(async () => ((await onecOrder(t, ref)).Комментарий === "Название из CRM" ? true : undefined), { timeoutMs: 30_000, what: `1C's "${comment}" to be undone` });
+  }
+  await waitQuiet(t);
+  expect((await deal(dealId)).TITLE).toBe("Название из CRM");
+});
+
 it("ends ten alternating edits on both sides with both records equal and no write loop", async () => {
   const { dealId, ref } = await syncedDeal(t);
   const before = await writeCounts(t);
