@@ -1,5 +1,6 @@
 // `npm test`: starts NATS and PostgreSQL if none are configured or running, applies the
-// database schema, then runs typecheck, lint and every jest project (unit, integration, e2e).
+// database schema, then runs typecheck, lint, every jest project (unit, integration, e2e) and
+// the chaos suite's bounded profile.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,12 +20,16 @@ async function main(): Promise<number> {
     if (checks !== 0) return checks;
     const results = join(dataDir, "jest-results.json");
     rmSync(results, { force: true });
-    const code = run("pnpm", ["exec", "jest", "--json", `--outputFile=${results}`, ...process.argv.slice(2)]);
-    if (existsSync(results)) {
-      const summary = JSON.parse(readFileSync(results, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
-      console.log(`tests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${summary.numPendingTests} skipped`);
-    }
-    return code;
+    const jestArgs = process.argv.slice(2);
+    const code = run("pnpm", ["exec", "jest", "--json", `--outputFile=${results}`, ...jestArgs]);
+    const summary = existsSync(results)
+      ? (JSON.parse(readFileSync(results, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number })
+      : null;
+    // The whole run ends with the bounded chaos profile (its own NATS and PostgreSQL); a subset run does not.
+    const chaos = jestArgs.length === 0 ? run("pnpm", ["run", "test:chaos", "--profile", "ci"]) : 0;
+    if (summary) console.log(`tests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${summary.numPendingTests} skipped`);
+    if (jestArgs.length === 0) console.log(`chaos (ci profile): ${chaos === 0 ? "passed" : "FAILED"}`);
+    return code !== 0 ? code : chaos;
   } finally {
     await infra.stop();
   }

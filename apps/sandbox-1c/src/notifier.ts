@@ -85,6 +85,7 @@ export class Notifier {
   private random: Random;
   private delivered = 0;
   private dropped = 0;
+  private duplicated = 0;
   private stopped = false;
   /** Bumped by clear(): an attempt in flight across a clear must not re-queue its item. */
   private generation = 0;
@@ -143,6 +144,7 @@ export class Notifier {
     item.nextAttemptAt = null;
     const faults = this.options.faults();
     const duplicate = faults.duplicateRate !== undefined && faults.duplicateRate > 0 && this.random() < faults.duplicateRate;
+    if (duplicate) this.duplicated++;
     const sends = duplicate ? [this.send(item, false), this.send(item, true)] : [this.send(item, false)];
     const results = await Promise.all(sends);
     if (this.stopped || generation !== this.generation) return;
@@ -224,11 +226,12 @@ export class Notifier {
     return items.length;
   }
 
-  snapshot(): { url: string | null; delivered: number; dropped: number; pending: QueuedNotification[]; failed: QueuedNotification[]; log: DeliveryLogEntry[] } {
+  snapshot(): { url: string | null; delivered: number; dropped: number; duplicated: number; pending: QueuedNotification[]; failed: QueuedNotification[]; log: DeliveryLogEntry[] } {
     return {
       url: this.options.url,
       delivered: this.delivered,
       dropped: this.dropped,
+      duplicated: this.duplicated,
       pending: [...this.pending.keys()],
       failed: [...this.failed],
       log: [...this.log],
@@ -244,6 +247,7 @@ export class Notifier {
     this.log = [];
     this.delivered = 0;
     this.dropped = 0;
+    this.duplicated = 0;
     this.checkIdle();
   }
 

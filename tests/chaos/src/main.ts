@@ -1,0 +1,182 @@
+// `pnpm test:chaos [--profile ci|long] [--seed <n>]`: the whole system as OS processes on a
+// NATS and a PostgreSQL of its own, a seeded workload on both sides, a seeded fault schedule,
+// then the drain and the invariants. Exits non-zero when any check fails. See docs/reliability.md.
+import { randomInt } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { createSubjects } from "@concord/contracts";
+import { loadPolicy } from "@concord/policy";
+import { check } from "./checker";
+import { createClients } from "./clients";
+import { waitDrained } from "./drain";
+import { planFaults, runFaults } from "./faults";
+import { canarySecrets, startChaosSystem, startOwnNats, startOwnPostgres, type ChaosSystem, type OwnServer } from "./infra";
+import { createRandom, Streams } from "./prng";
+import { profiles, type Profile } from "./profiles";
+import { renderReport, runChecks } from "./report";
+import { createWorkload, planWorkload } from "./workload";
+
+function parseOptions(argv: string[]): { profile: Profile; seed: number; rerun: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      profile: { type: "string", default: "ci" },
+      seed: { type: "string" },
+      // Scale a profile (e.g. a mid-size run): workload sizes and the fault window.
+      deals: { type: "string" },
+      "onec-orders": { type: "string" },
+      "window-s": { type: "string" },
+    },
+    allowPositionals: false,
+  });
+  const base = profiles[values.profile as Profile["name"]];
+  if (!base) throw new Error(`--profile must be one of ${Object.keys(profiles).join(", ")}`);
+  const int = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  const deals = int("deals", values.deals) ?? base.deals;
+  const onecOrders = int("onec-orders", values["onec-orders"]) ?? base.onecOrders;
+  // The shared customers, products and poisoned deals scale with the orders.
+  const scaled = (n: number, by: number, of: number) => Math.max(1, Math.round((n * by) / of));
+  const profile: Profile = {
+    ...base,
+    deals,
+    onecOrders,
+    poisonedDeals: scaled(base.poisonedDeals, deals, base.deals),
+    companies: scaled(base.companies, deals, base.deals),
+    counterparties: scaled(base.counterparties, onecOrders, base.onecOrders),
+    onecProducts: scaled(base.onecProducts, onecOrders, base.onecOrders),
+    faultWindowMs: (int("window-s", values["window-s"]) ?? base.faultWindowMs / 1000) * 1000,
+  };
+  const seed = int("seed", values.seed) ?? randomInt(1, 1_000_000);
+  const scale = [["--deals", values.deals], ["--onec-orders", values["onec-orders"]], ["--window-s", values["window-s"]]].filter(([, v]) => v !== undefined).flat();
+  return { profile, seed, rerun: ["pnpm test:chaos --profile", profile.name, "--seed", seed, ...scale].join(" ") };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const { profile, seed, rerun } = parseOptions(process.argv.slice(2).filter((a) => a !== "--"));
+  const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  const logDir = join(tmpdir(), "concord-chaos", `${new Date().toISOString().replace(/[:.]/g, "-")}-seed${seed}`);
+  log(`chaos run: profile ${profile.name}, seed ${seed}, logs in ${logDir}`);
+
+  // Everything started is stopped by its own handle, in reverse order, also on failure or Ctrl-C.
+  const stops: Array<() => Promise<unknown>> = [];
+  let stopping: Promise<void> | null = null;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      const since = Date.now();
+      for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error(`stop failed: ${(error as Error).message}`));
+      log(`stopped everything in ${((Date.now() - since) / 1000).toFixed(1)} s`);
+    })());
+  let interrupted = false;
+  let chaos: ChaosSystem | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      chaos?.quiesce();
+      log(`${signal}: stopping everything`);
+      void stopAll().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    const workloadRandom = createRandom(seed, Streams.workload);
+    const faultRandom = createRandom(seed, Streams.faults);
+    const sandboxRandom = createRandom(seed, Streams.sandboxes);
+
+    const nats: OwnServer = await startOwnNats(join(logDir, "nats-server.log"));
+    stops.push(() => nats.stop());
+    const pg: OwnServer = await startOwnPostgres();
+    stops.push(() => pg.stop());
+    log(`NATS ${nats.url}, PostgreSQL ${pg.url.replace(/:[^:@/]+@/, ":***@")}`);
+
+    const secrets = canarySecrets();
+    chaos = await startChaosSystem({ profile, natsUrl: nats.url, databaseUrl: pg.url, logDir, secrets, sandboxSeeds: { bitrix24: sandboxRandom.seed(), onec: sandboxRandom.seed() } });
+    const running = chaos;
+    stops.push(() => running.stop());
+    log(`system up: ${chaos.system.processes.size} processes (${chaos.services.length} services that may be killed)`);
+
+    const namespace = chaos.config.namespace;
+    const sql = postgres(pg.url, { max: 2, connection: { search_path: namespace }, onnotice: () => undefined });
+    stops.push(() => sql.end({ timeout: 5 }));
+    const nc: NatsConnection = await connect({ servers: nats.url, maxReconnectAttempts: -1 });
+    stops.push(() => nc.close());
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const subjects = createSubjects(namespace);
+    const clients = createClients(chaos.config);
+    const policy = loadPolicy();
+
+    const plan = planWorkload(profile, workloadRandom, seed);
+    const faultPlan = planFaults(profile, faultRandom);
+    const workload = createWorkload(plan, clients, profile);
+    await workload.prepare();
+    // The 1C sweep's first run only records the versions it sees; let it pass before 1C orders appear.
+    await sleep(Math.max(0, 3_000 - (Date.now() - started)));
+    log(`workload: ${plan.actions.length} actions over ${profile.faultWindowMs / 1000} s; faults: ${faultPlan.events.length} scheduled`);
+
+    const windowStart = Date.now();
+    const stopped = () => interrupted;
+    const [workloadResult, faults] = await Promise.all([
+      workload.run(windowStart, stopped).then((r) => (log("workload done"), r)),
+      runFaults(faultPlan, { profile, chaos, nats, postgres: pg, clients, log }, windowStart, stopped),
+    ]);
+    const faultsEnd = Date.now();
+    log("faults off, every service back up; draining");
+
+    const drain = await waitDrained({ sql, jsm, subjects, clients }, { quietMs: profile.quietMs, timeoutMs: profile.drainTimeoutMs, since: faultsEnd });
+    log(drain.drained ? `drained ${(drain.drainMs / 1000).toFixed(1)} s after the faults` : `not drained after ${profile.drainTimeoutMs / 1000} s`);
+
+    const b24Stats = await clients.b24Admin<{ injectedFaults: Record<string, number> }>("stats");
+    const onecStats = await clients.onecAdmin<{ injectedFaults: Record<string, number> }>("stats");
+    const notifications = await clients.onecAdmin<{ dropped: number; duplicated: number }>("notifications");
+    const { error, timeout, rateLimit, operationLimit, eventDropped, eventDuplicated, eventReordered } = b24Stats.injectedFaults;
+    const sandboxFaults = {
+      bitrix24Api: { "5xx": error ?? 0, timeout: timeout ?? 0, "rate limit": (rateLimit ?? 0) + (operationLimit ?? 0) },
+      bitrix24Events: { duplicated: eventDuplicated ?? 0, reordered: eventReordered ?? 0, dropped: eventDropped ?? 0 },
+      onecApi: { "5xx": onecStats.injectedFaults.error ?? 0, timeout: onecStats.injectedFaults.timeout ?? 0, "lock conflict": onecStats.injectedFaults.lock ?? 0, "commit then fail": onecStats.injectedFaults.commitThenFail ?? 0 },
+      onecNotifications: { duplicated: notifications.duplicated ?? 0, dropped: notifications.dropped ?? 0 },
+    };
+
+    log("checking the invariants");
+    const report = await check({ sql, js, jsm, subjects, clients, policy, workload: workloadResult, secrets, logDir, writesPerAppliedBound: profile.writesPerAppliedBound });
+    const summary = {
+      profile,
+      seed,
+      workload: workloadResult,
+      userRetries: clients.userRetries(),
+      faults,
+      sandboxFaults,
+      unexpectedExits: chaos.unexpectedExits(),
+      drain,
+      check: report,
+      wallMs: Date.now() - started,
+      logDir,
+      rerun,
+    };
+    const checks = [...report.invariants, ...runChecks(summary)];
+    console.log(renderReport(summary, checks));
+    return checks.every((c) => c.pass) ? 0 : 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`chaos run failed: ${(error as Error).stack ?? String(error)}`);
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  },
+);

@@ -1,0 +1,93 @@
+/** How big a run is: the workload, the fault window and the limits the run is judged by. */
+export interface Profile {
+  name: "ci" | "long";
+  /** Deals a CRM user creates (with product rows), of which `poisonedDeals` have an unmapped stage. */
+  deals: number;
+  poisonedDeals: number;
+  /** Orders a 1C manager creates. */
+  onecOrders: number;
+  /** New CRM companies, new 1C counterparties and new 1C products, each shared by several orders. */
+  companies: number;
+  counterparties: number;
+  onecProducts: number;
+  /** Edits per record (title, stage, rows / status, posting, payment), drawn in [min, max]. */
+  editsPerRecord: readonly [number, number];
+  /** Share of edits made on both sides of a pair at once. */
+  bothSidesShare: number;
+  /** Calls the workload makes at once (each action starts at its planned time regardless). */
+  concurrency: number;
+  /** How long faults are injected; the workload runs inside this window. */
+  faultWindowMs: number;
+  /** Pause between two SIGKILLs, drawn in [min, max]. */
+  killEveryMs: readonly [number, number];
+  /** How long a killed process stays down, drawn in [min, max]. */
+  downMs: readonly [number, number];
+  /** One API-fault or event-fault phase lasts this long, drawn in [min, max]. */
+  phaseMs: readonly [number, number];
+  sweepIntervalMs: number;
+  onecSweepIntervalMs: number;
+  /**
+   * The Bitrix24 request rate Concord is told the portal allows (`B24_RATE_PER_SEC`), or null
+   * for Concord's default (a standard portal's 2/s). The sandbox itself allows 1,000/s.
+   */
+  crmRatePerSec: number | null;
+  /** After the faults: the exchange log must stay unchanged this long to call the system drained. */
+  quietMs: number;
+  drainTimeoutMs: number;
+  /** Invariant 7: Concord's writes to both systems per applied change stay at or under this. */
+  writesPerAppliedBound: number;
+  logLevel: "debug" | "info";
+}
+
+export const profiles: Record<Profile["name"], Profile> = {
+  ci: {
+    name: "ci",
+    deals: 40,
+    poisonedDeals: 3,
+    onecOrders: 15,
+    companies: 8,
+    counterparties: 4,
+    onecProducts: 3,
+    editsPerRecord: [1, 3],
+    bothSidesShare: 0.3,
+    concurrency: 6,
+    faultWindowMs: 90_000,
+    killEveryMs: [4_000, 8_000],
+    downMs: [300, 2_000],
+    phaseMs: [8_000, 15_000],
+    sweepIntervalMs: 3_000,
+    onecSweepIntervalMs: 3_000,
+    crmRatePerSec: null,
+    quietMs: 10_000,
+    drainTimeoutMs: 300_000,
+    writesPerAppliedBound: 3,
+    logLevel: "debug",
+  },
+  long: {
+    name: "long",
+    deals: 8_000,
+    poisonedDeals: 20,
+    onecOrders: 2_000,
+    companies: 400,
+    counterparties: 100,
+    onecProducts: 30,
+    editsPerRecord: [1, 3],
+    bothSidesShare: 0.3,
+    concurrency: 16,
+    faultWindowMs: 1_800_000,
+    killEveryMs: [8_000, 16_000],
+    downMs: [300, 3_000],
+    phaseMs: [10_000, 30_000],
+    // Every Bitrix24 call of Concord shares one request budget: a 3 s sweep of a portal this
+    // busy would spend much of it re-reading the same deals.
+    sweepIntervalMs: 15_000,
+    // The 1C sweep reads every order's DataVersion: at 10,000 orders, not every 3 s.
+    onecSweepIntervalMs: 30_000,
+    // At 2 requests/s, 30,000 changes take most of a day: an Enterprise portal's rate and more.
+    crmRatePerSec: 20,
+    quietMs: 40_000,
+    drainTimeoutMs: 3 * 3_600_000,
+    writesPerAppliedBound: 3,
+    logLevel: "info",
+  },
+};

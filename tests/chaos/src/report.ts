@@ -1,0 +1,116 @@
+import type { CheckReport, Invariant } from "./checker";
+import type { DrainResult } from "./drain";
+import type { FaultCounts } from "./faults";
+import type { Profile } from "./profiles";
+import type { WorkloadResult } from "./workload";
+
+/** What the sandboxes themselves counted (the dice they rolled). */
+export interface SandboxFaultStats {
+  bitrix24Api: Record<string, number>;
+  bitrix24Events: Record<string, number>;
+  onecApi: Record<string, number>;
+  onecNotifications: Record<string, number>;
+}
+
+export interface RunSummary {
+  profile: Profile;
+  seed: number;
+  workload: WorkloadResult;
+  userRetries: number;
+  faults: FaultCounts;
+  sandboxFaults: SandboxFaultStats;
+  unexpectedExits: Array<{ name: string; code: number | null; error?: string }>;
+  drain: DrainResult;
+  check: CheckReport;
+  wallMs: number;
+  logDir: string;
+  /** The command that runs this workload and fault schedule again. */
+  rerun: string;
+}
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+const detail = (values: Record<string, number>, unit = "") =>
+  Object.entries(values)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${Number.isInteger(n) ? n : n.toFixed(0)}${unit}`)
+    .join(", ");
+
+function table(rows: Array<[string, string]>): string[] {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+}
+
+/** The extra checks beside the seven invariants: the run itself must have been sound. */
+export function runChecks(summary: Pick<RunSummary, "drain" | "unexpectedExits" | "faults" | "profile">): Invariant[] {
+  const { drain, unexpectedExits, faults, profile } = summary;
+  return [
+    {
+      id: 8,
+      name: "drained in time",
+      pass: drain.drained,
+      summary: drain.drained ? `quiet after ${(drain.drainMs / 1000).toFixed(1)} s (limit ${profile.drainTimeoutMs / 1000} s)` : `still busy after ${profile.drainTimeoutMs / 1000} s`,
+      problems: drain.busy,
+    },
+    {
+      id: 9,
+      name: "services stay up",
+      pass: unexpectedExits.length === 0 && faults.failures.length === 0,
+      summary: `${unexpectedExits.length} exits not caused by a fault, ${faults.failures.length} fault actions failed`,
+      problems: [...unexpectedExits.map((e) => (e.error ? `${e.name} could not be restarted: ${e.error}` : `${e.name} exited on its own with code ${e.code}`)), ...faults.failures],
+    },
+  ];
+}
+
+export function renderReport(summary: RunSummary, checks: Invariant[]): string {
+  const { workload: w, faults: f, sandboxFaults: s, check } = summary;
+  const lines: string[] = [];
+  lines.push("", `Concord chaos run — profile ${summary.profile.name}, seed ${summary.seed}`, "");
+  lines.push("workload");
+  lines.push(
+    ...table([
+      ["deals created in Bitrix24", `${w.deals.length} (${w.deals.filter((d) => d.poisoned).length} poisoned with stage UC_CHAOS1)`],
+      ["orders created in 1C", String(w.onecOrders.length)],
+      ["new customers", `${w.companiesCreated} CRM companies, ${w.counterpartiesCreated} 1C counterparties`],
+      ["new 1C products", String(w.onecProductsCreated)],
+      ["edits", `${w.crmEdits} in Bitrix24, ${w.onecEdits} in 1C, ${w.bothSidesEdits} pairs edited on both sides at once`],
+      ["edits with no copy yet", String(w.editsWithoutCounterpart)],
+      ["user calls refused, retried", String(summary.userRetries)],
+      ["workload failures", String(w.failures.length)],
+    ]),
+  );
+  lines.push("", "faults injected");
+  lines.push(
+    ...table([
+      ["SIGKILL + restart", `${sum(f.kills)} (${detail(f.kills)})${f.killsSkipped ? `, ${f.killsSkipped} skipped` : ""}`],
+      ["NATS restarts", String(f.natsRestarts)],
+      ["PostgreSQL restarts", String(f.postgresRestarts)],
+      ["Bitrix24 API faults", `${sum(s.bitrix24Api)} (${detail(s.bitrix24Api) || "none"})`],
+      ["1C OData faults", `${sum(s.onecApi)} (${detail(s.onecApi) || "none"})`],
+      ["Bitrix24 event faults", `${sum(s.bitrix24Events)} (${detail(s.bitrix24Events) || "none"}; plus delays)`],
+      ["1C notification faults", `${sum(s.onecNotifications)} (${detail(s.onecNotifications) || "none"}; plus delays, reordering)`],
+      ["API fault phases", detail(f.apiPhaseSeconds, " s")],
+      ["event fault phases", detail(f.eventPhaseSeconds, " s")],
+    ]),
+  );
+  lines.push("", "invariants");
+  for (const inv of checks) {
+    lines.push(`  ${inv.pass ? "PASS" : "FAIL"}  ${String(inv.id).padStart(2)}. ${inv.name.padEnd(24)} ${inv.summary}`);
+    for (const p of inv.problems) lines.push(`          - ${p}`);
+  }
+  const passed = checks.filter((c) => c.pass).length;
+  lines.push("");
+  lines.push(
+    ...table([
+      ["drain time", summary.drain.drained ? `${(summary.drain.drainMs / 1000).toFixed(1)} s` : "not drained"],
+      ["duplicates found", String(check.duplicates)],
+      ["losses found", String(check.losses)],
+      ["writes per applied change", check.writes.ratio.toFixed(2)],
+      ["wall time", `${(summary.wallMs / 1000).toFixed(0)} s`],
+      ["logs", summary.logDir],
+      ["seed", `${summary.seed}  (again: ${summary.rerun})`],
+    ]),
+  );
+  if (w.failures.length > 0) lines.push("", "workload failures (first 10)", ...w.failures.slice(0, 10).map((l) => `  - ${l}`));
+  lines.push("", `${passed} passed, ${checks.length - passed} failed`);
+  return lines.join("\n");
+}
