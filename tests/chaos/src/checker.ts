@@ -196,13 +196,21 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     if (exists) customersOk++;
     else missing.push(`customer ${end}: ${pair ? `mapped to ${pair.id}, which does not exist` : "no confirmed counterpart"}`);
   }
-  const productsExpected = new Set<string>();
+  // A product a manager put on a 1C order is mirrored (a confirmed pair); a product that reached a
+  // 1C order from CRM rows was matched by article in 1C and needs no pair, only a CRM product.
+  const productsMirrored = new Set(workload.onecOrders.flatMap((o) => o.productRefs));
+  const productsExpected = new Set(productsMirrored);
   for (const { ref } of workload.onecOrders) for (const line of (orderByRef.get(ref.toLowerCase())?.Товары as Rec[] | undefined) ?? []) productsExpected.add(String(line.Номенклатура_Key).toLowerCase());
+  const crmSkus = new Set(skuOfCrmProduct.values());
   let productsOk = 0;
   for (const ref of productsExpected) {
+    const sku = skuOfOnecProduct.get(ref) ?? null;
     const pair = counterpartOf("onec", "product", ref);
-    if (pair && skuOfCrmProduct.get(pair.id) === skuOfOnecProduct.get(ref)) productsOk++;
-    else missing.push(`1C product ${ref} (${skuOfOnecProduct.get(ref) ?? "?"}): ${pair ? `mapped to CRM product ${pair.id} with another SKU` : "no confirmed CRM product"}`);
+    if (!productsMirrored.has(ref) && !pair) {
+      if (sku !== null && crmSkus.has(sku)) productsOk++;
+      else missing.push(`1C product ${ref} (${sku ?? "?"}), set on a 1C order from CRM rows: no CRM product has its article`);
+    } else if (pair && skuOfCrmProduct.get(pair.id) === sku) productsOk++;
+    else missing.push(`1C product ${ref} (${sku ?? "?"}): ${pair ? `mapped to CRM product ${pair.id} with another SKU` : "no confirmed CRM product"}`);
   }
   for (const id of poisoned) {
     if (rowsOf.has(key("bitrix24", "deal", id)) || ordersByMarker.has(`B24-D-${id}`)) missing.push(`poisoned deal ${id} has a 1C order or a mapping row`);

@@ -134,8 +134,8 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
 export interface WorkloadResult {
   /** CRM-born deals that exist, by plan index. */
   deals: Array<{ index: number; id: string; poisoned: boolean }>;
-  /** 1C-born orders that exist. */
-  onecOrders: Array<{ index: number; ref: string }>;
+  /** 1C-born orders that exist, with the 1C products the manager put on them. */
+  onecOrders: Array<{ index: number; ref: string; productRefs: string[] }>;
   companiesCreated: number;
   counterpartiesCreated: number;
   onecProductsCreated: number;
@@ -273,7 +273,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
         lines.push({ LineNumber: n + 1, Номенклатура_Key: await onecProductRef(line.sku), Количество: line.quantity, Цена: line.price, Сумма: line.quantity * line.price });
       }
       const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: cp.counterparty, Партнер_Key: cp.partner, Статус: spec.status, Комментарий: spec.comment, Товары: lines });
-      result.onecOrders.push({ index: i, ref: String(order.Ref_Key) });
+      result.onecOrders.push({ index: i, ref: String(order.Ref_Key), productRefs: lines.map((l) => String(l.Номенклатура_Key).toLowerCase()) });
       orderRefs[i]?.resolve(String(order.Ref_Key));
     } finally {
       orderRefs[i]?.resolve(null);
