@@ -59,8 +59,9 @@ Walk-through: see README.md ("Try it"). Ctrl-C stops everything.`);
     await infra.stop();
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  // A terminal that went away must not break the stop halfway (writing to it fails with EPIPE).
+  process.stdout.on("error", () => undefined);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
 }
 
 main().catch((error: unknown) => {

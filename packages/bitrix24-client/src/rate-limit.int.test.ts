@@ -74,7 +74,6 @@ afterAll(async () => {
   await buses[0]?.jsm.streams.delete(`KV_${stateBucket}`).catch(() => undefined);
   for (const bus of buses) await bus.nc.close();
   await sandbox?.stop(5_000);
-  sandbox?.closeLog();
 });
 
 beforeEach(async () => {

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** See exit-with-parent.ts: an app ends when the process that started it is gone. */
+const exitWithParent = pathToFileURL(join(__dirname, "exit-with-parent.ts")).href;
 
 export interface AppSpec {
   /** Unique per process, e.g. `onec-writer` or `onec-writer-2`. */
@@ -15,11 +19,12 @@ export interface AppSpec {
 
 /**
  * One app as an OS process (node with tsx's loader, so the pid is the app itself and SIGKILL
- * really kills it). Output is appended to the app's log file across restarts.
+ * really kills it). Its output goes straight to the app's log file, appended across restarts,
+ * so nothing of it depends on us staying alive. Its stdin is a pipe from us, so it stops when
+ * we are gone (exit-with-parent.ts).
  */
 export class AppProcess {
   private child: ChildProcess | undefined;
-  private log: WriteStream | undefined;
   private exit: Promise<number | null> = Promise.resolve(null);
 
   constructor(readonly spec: AppSpec) {}
@@ -34,14 +39,13 @@ export class AppProcess {
 
   start(): void {
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
-    this.log ??= createWriteStream(this.spec.logFile, { flags: "a" });
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const log = openSync(this.spec.logFile, "a");
+    const child = spawn(process.execPath, ["--import", "tsx", "--import", exitWithParent, "src/main.ts"], {
       cwd: this.spec.dir,
       env: { ...process.env, ...this.spec.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", log, log],
     });
-    child.stdout?.pipe(this.log, { end: false });
-    child.stderr?.pipe(this.log, { end: false });
+    closeSync(log);
     this.exit = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     this.child = child;
   }
@@ -65,10 +69,5 @@ export class AppProcess {
 
   waitForExit(): Promise<number | null> {
     return this.exit;
-  }
-
-  closeLog(): void {
-    this.log?.end();
-    this.log = undefined;
   }
 }

@@ -216,7 +216,6 @@ export async function startSystem(config: SystemConfig): Promise<RunningSystem> 
       // Reverse order: workers stop before the services they depend on.
       for (const proc of [...processes.values()].reverse()) {
         await proc.stop();
-        proc.closeLog();
       }
     },
   };
