@@ -1,18 +1,12 @@
 import { z } from "zod";
-import { Bitrix24EventNames, ChangeEventSchema, SchemaVersions, changeEventId, isSyncError, type ChangeEvent, type Subjects } from "@concord/contracts";
-import { publishJson, type Bus, type StateStore } from "@concord/bus";
+import { Bitrix24EventNames, ChangeEventSchema, SchemaVersions, changeEventId, isSyncError, type ChangeEvent } from "@concord/contracts";
+import { publishJson } from "@concord/bus";
 import type { Bitrix24Client } from "@concord/bitrix24-client";
 import type { Logger } from "@concord/telemetry";
+import type { SweepDeps } from "./sweep";
 
-export interface OfflineEventsDeps {
-  bus: Bus;
-  subjects: Subjects;
-  client: Bitrix24Client;
-  state: StateStore;
-  logger: Logger;
-  owner: string;
-  intervalMs: number;
-}
+/** What the sweep needs, less its overlap: the queue hands each record out until it is cleared. */
+export type OfflineEventsDeps = Omit<SweepDeps, "overlapMs">;
 
 /** The reservation being worked on: kept so a crash between get and clear re-reads it, not loses it. */
 const PENDING = "offline.bitrix24.pending";

@@ -1,6 +1,6 @@
 import { loadConfig } from "@concord/config";
 import { connectBus, ensureStreams, type Bus } from "@concord/bus";
-import { createSubjects, type Subjects } from "@concord/contracts";
+import { ChangeEventSchema, createSubjects, type ChangeEvent, type Subjects } from "@concord/contracts";
 import { createLogger, initTracing, type Logger } from "@concord/telemetry";
 import { testNatsUrl, uniqueNamespace } from "@concord/testkit";
 import { createApp, type AppDeps, type IngressApp } from "./app";
@@ -41,6 +41,8 @@ export interface RunningIngress {
   bus: Bus;
   lines: string[];
   messages(stream?: string): Promise<number>;
+  /** Every message of the EVENTS stream, parsed: one that is not a valid ChangeEvent throws. */
+  storedEvents(): Promise<Array<{ event: ChangeEvent; msgId: string; subject: string }>>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,16 @@ export async function startIngress(overrides: Record<string, string> = {}, deps:
     bus,
     lines,
     messages: async (stream = subjects.streams.events) => (await bus.jsm.streams.info(stream)).state.messages,
+    async storedEvents() {
+      const stream = subjects.streams.events;
+      const { state } = await bus.jsm.streams.info(stream);
+      const stored = [];
+      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+        const message = await bus.jsm.streams.getMessage(stream, { seq });
+        if (message) stored.push({ event: ChangeEventSchema.parse(message.json()), msgId: message.header.get("Nats-Msg-Id"), subject: message.subject });
+      }
+      return stored;
+    },
     async stop() {
       await app.stop();
       for (const name of Object.values(subjects.streams)) await bus.jsm.streams.delete(name).catch(() => undefined);
