@@ -16,3 +16,5 @@ export {
 } from "./system";
 export type { AppName, RunningSystem, SystemConfig } from "./system";
 export { isListening, waitForHttp } from "./net";
+export { startOwnNats, startOwnPostgres } from "./own-servers";
+export type { OwnServer } from "./own-servers";

@@ -1,5 +1,6 @@
 import type { Clients } from "./clients";
-import type { ChaosSystem, OwnServer } from "./infra";
+import type { OwnServer } from "@concord/launcher";
+import type { ChaosSystem } from "./infra";
 import type { Profile } from "./profiles";
 import type { Random } from "./prng";
 

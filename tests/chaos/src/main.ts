@@ -9,12 +9,14 @@ import postgres from "postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createSubjects } from "@concord/contracts";
+import { startOwnNats, startOwnPostgres, type OwnServer } from "@concord/launcher";
+import { freePort } from "@concord/testkit";
 import { loadPolicy } from "@concord/policy";
 import { check } from "./checker";
 import { createClients } from "./clients";
 import { waitDrained } from "./drain";
 import { planFaults, runFaults } from "./faults";
-import { canarySecrets, startChaosSystem, startOwnNats, startOwnPostgres, type ChaosSystem, type OwnServer } from "./infra";
+import { canarySecrets, startChaosSystem, type ChaosSystem } from "./infra";
 import { createRandom, Streams } from "./prng";
 import { profiles, type Profile } from "./profiles";
 import { renderReport, runChecks } from "./report";
@@ -94,9 +96,9 @@ async function main(): Promise<number> {
     const faultRandom = createRandom(seed, Streams.faults);
     const sandboxRandom = createRandom(seed, Streams.sandboxes);
 
-    const nats: OwnServer = await startOwnNats(join(logDir, "nats-server.log"));
+    const nats: OwnServer = await startOwnNats({ port: await freePort(1), logFile: join(logDir, "nats-server.log") });
     stops.push(() => nats.stop());
-    const pg: OwnServer = await startOwnPostgres();
+    const pg: OwnServer = await startOwnPostgres({ port: await freePort(1) });
     stops.push(() => pg.stop());
     log(`NATS ${nats.url}, PostgreSQL ${pg.url.replace(/:[^:@/]+@/, ":***@")}`);
 

@@ -1,15 +1,15 @@
-import { waitFor } from "@concord/testkit";
+import { startOwnNats, startOwnPostgres, type OwnServer } from "@concord/launcher";
+import { freePort, waitFor } from "@concord/testkit";
 import { ORDER_SET, createDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
-import { startOwnNats, startOwnPostgres } from "./own-infra";
 
 jest.setTimeout(300_000);
 
-let nats: Awaited<ReturnType<typeof startOwnNats>>;
-let pg: Awaited<ReturnType<typeof startOwnPostgres>>;
+let nats: OwnServer;
+let pg: OwnServer;
 let t: TestSystem;
 beforeAll(async () => {
-  nats = await startOwnNats();
-  pg = await startOwnPostgres();
+  nats = await startOwnNats({ port: await freePort() });
+  pg = await startOwnPostgres({ port: await freePort() });
   // Webhooks refused while NATS is down are lost (Bitrix24 never resends): the sweep catches them.
   t = await startTestSystem({ natsUrl: nats.url, databaseUrl: pg.url, env: { "crm-writer": { CRM_SWEEP_INTERVAL_MS: "3000" } } });
 }, 180_000);

