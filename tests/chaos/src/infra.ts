@@ -82,7 +82,12 @@ export async function startChaosSystem(options: {
       // A crashed writer's command comes back after AckWait and its pairs free up after the lease
       // TTL: shorter than the defaults so the drain is minutes, not hours; both stay well above
       // the slowest injected fault (2 s timeouts) times the in-handler call retries.
-      "onec-writer": { ONEC_SWEEP_INTERVAL_MS: String(profile.onecSweepIntervalMs), ONEC_LEASE_TTL_MS: "30000", ONEC_ACK_WAIT_MS: "20000" },
+      "onec-writer": {
+        ONEC_SWEEP_INTERVAL_MS: String(profile.onecSweepIntervalMs),
+        ONEC_LEASE_TTL_MS: "30000",
+        ONEC_ACK_WAIT_MS: "20000",
+        ...(profile.onecRatePerSec ? { ONEC_RATE_PER_SEC: String(profile.onecRatePerSec) } : {}),
+      },
     },
   };
   const system = await startSystem(config);

@@ -31,6 +31,8 @@ export interface Profile {
    * for Concord's default (a standard portal's 2/s). The sandbox itself allows 1,000/s.
    */
   crmRatePerSec: number | null;
+  /** Likewise for 1C (`ONEC_RATE_PER_SEC`; default 20/s). The sandbox has no limit of its own. */
+  onecRatePerSec: number | null;
   /** After the faults: the exchange log must stay unchanged this long to call the system drained. */
   quietMs: number;
   drainTimeoutMs: number;
@@ -58,6 +60,7 @@ export const profiles: Record<Profile["name"], Profile> = {
     sweepIntervalMs: 3_000,
     onecSweepIntervalMs: 3_000,
     crmRatePerSec: null,
+    onecRatePerSec: null,
     quietMs: 10_000,
     drainTimeoutMs: 300_000,
     writesPerAppliedBound: 3,
@@ -87,8 +90,11 @@ export const profiles: Record<Profile["name"], Profile> = {
     sweepIntervalMs: 15_000,
     // The 1C sweep reads every order's DataVersion: at 10,000 orders, not every 3 s.
     onecSweepIntervalMs: 30_000,
-    // At 2 requests/s, 30,000 changes take most of a day: an Enterprise portal's rate and more.
-    crmRatePerSec: 20,
+    // Each event costs a few reads on both sides: at the default 2/s (Bitrix24) and 20/s (1C) the
+    // 10,000 orders would take a day, and at 20/s Bitrix24 alone held Concord to about 5 events/s
+    // with half the CPU idle. Rate-limit errors are injected as faults instead.
+    crmRatePerSec: 200,
+    onecRatePerSec: 200,
     quietMs: 40_000,
     drainTimeoutMs: 3 * 3_600_000,
     writesPerAppliedBound: 3,
