@@ -74,10 +74,10 @@ export const profiles: Record<Profile["name"], Profile> = {
     companies: 400,
     counterparties: 100,
     onecProducts: 30,
-    // Half an edit per record on average. On 2 cores, where every process, both sandboxes and
-    // the workload share the CPU, Concord resolves about 10 events/s, and every action makes 4–6
-    // events (webhooks, echoes of Concord's own writes, sweeps): with 1–3 edits per record
-    // (30,000 actions) a run would take over two hours. The ci profile keeps 1–3.
+    // Half an edit per record on average. Every action makes about 5 events (webhooks, echoes
+    // of Concord's own writes, sweeps), and on 2 cores every process, both sandboxes and the
+    // workload share the CPU: with 1–3 edits per record (30,000 actions) a run would take over
+    // two hours; with 0–1 it took 51 minutes. The ci profile keeps 1–3.
     editsPerRecord: [0, 1],
     bothSidesShare: 0.3,
     concurrency: 16,
