@@ -57,6 +57,8 @@ interface MappingRow {
 /** Results that end a message's story at its stage ("accepted" and "retrying" do not). */
 const TERMINAL = new Set(["commanded", "created", "applied", "echo", "stale", "skipped", "dead-lettered", "compensated"]);
 
+/** The id a mapping row holds for one of its ends, by entity (`deal`, `order`, …), or null. */
+const endOf = (m: MappingRow, entity: string) => (m.source_entity === entity ? m.source_id : m.target_entity === entity ? m.target_id : null);
 const key = (system: string, entity: string, id: unknown) => `${system}:${entity}:${String(id).toLowerCase()}`;
 const str = (v: unknown) => (v === undefined || v === null || v === "" ? null : String(v));
 const money = (v: unknown) => Number(v ?? 0).toFixed(2);
@@ -228,8 +230,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   let equal = 0;
   const fieldCounts = new Map<string, number>();
   for (const m of mappings) {
-    const dealSide = m.source_entity === "deal" ? m.source_id : m.target_entity === "deal" ? m.target_id : null;
-    const orderSide = m.source_entity === "order" ? m.source_id : m.target_entity === "order" ? m.target_id : null;
+    const dealSide = endOf(m, "deal");
+    const orderSide = endOf(m, "order");
     if (m.state !== "confirmed" || !dealSide || !orderSide) continue;
     const deal = dealById.get(dealSide);
     const order = orderByRef.get(orderSide.toLowerCase());
@@ -242,8 +244,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   }
   let customerPairs = 0;
   for (const m of mappings) {
-    const companyId = m.source_entity === "company" ? m.source_id : m.target_entity === "company" ? m.target_id : null;
-    const cpRef = m.source_entity === "counterparty" ? m.source_id : m.target_entity === "counterparty" ? m.target_id : null;
+    const companyId = endOf(m, "company");
+    const cpRef = endOf(m, "counterparty");
     if (m.state !== "confirmed" || !companyId || !cpRef) continue;
     const company = companyById.get(companyId);
     const cp = counterpartyByRef.get(cpRef.toLowerCase());
@@ -292,8 +294,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   }
   for (const id of poisoned) if (!letters.some((l) => l.record_id === id)) dlqProblems.push(`poisoned deal ${id} is not in the DLQ`);
   if (dlqStream.state.messages !== letters.length) dlqProblems.push(`the DLQ stream holds ${dlqStream.state.messages} records, the dead_letters table ${letters.length}`);
-  const poisonedLetters = letters.filter((l) => l.record_id !== null && poisoned.has(l.record_id)).length;
-  const inv5 = invariant(5, "DLQ = poisoned records", dlqProblems, `${poisoned.size} poisoned deals, ${new Set(letters.filter((l) => l.record_id && poisoned.has(l.record_id)).map((l) => l.record_id)).size} of them in the DLQ (${poisonedLetters} letters, STATUS_UNMAPPED), ${letters.length - poisonedLetters} other letters`);
+  const poisonLetters = letters.filter((l) => l.record_id !== null && poisoned.has(l.record_id));
+  const inv5 = invariant(5, "DLQ = poisoned records", dlqProblems, `${poisoned.size} poisoned deals, ${new Set(poisonLetters.map((l) => l.record_id)).size} of them in the DLQ (${poisonLetters.length} letters, STATUS_UNMAPPED), ${letters.length - poisonLetters.length} other letters`);
 
   // 6. No secret in any log file of the run.
   const canaries = Object.entries(deps.secrets)

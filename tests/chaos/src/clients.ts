@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { bitrix24WebhookBase, type SystemConfig } from "@concord/launcher";
 
 export const ORDER_SET = "Document_ЗаказКлиента";
@@ -38,8 +39,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type postgres from "postgres";
 import type { Subjects } from "@concord/contracts";
@@ -54,7 +55,7 @@ export async function waitDrained(deps: { sql: postgres.Sql; jsm: JetStreamManag
     } else if (Date.now() - lastActivity >= options.quietMs) {
       return { drained: true, drainMs: Math.max(0, lastActivity - options.since), busy: [] };
     }
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
   return { drained: false, drainMs: Date.now() - options.since, busy };
 }

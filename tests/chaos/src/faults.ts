@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Clients } from "./clients";
 import type { OwnServer } from "@concord/launcher";
 import type { ChaosSystem } from "./infra";
@@ -51,7 +52,8 @@ function bitrix24Faults(api: ApiPhase, events: EventPhase, seed: number) {
     "rate-limits": { rateLimitRate: 0.15, operationLimitRate: 0.05 },
     mixed: { errorRate: 0.05, timeoutRate: 0.03, timeoutMs: TIMEOUT_MS, rateLimitRate: 0.05, latencyMs: 100 },
   }[api];
-  return { ...(methods ? { "*": methods } : {}), ...(eventFaults(events) ? { events: eventFaults(events) } : {}), seed };
+  const deliveries = eventFaults(events);
+  return { ...(methods ? { "*": methods } : {}), ...(deliveries ? { events: deliveries } : {}), seed };
 }
 
 function onecFaults(api: ApiPhase, events: EventPhase, seed: number) {
@@ -63,7 +65,8 @@ function onecFaults(api: ApiPhase, events: EventPhase, seed: number) {
     "rate-limits": { lockRate: 0.15 },
     mixed: { errorRate: 0.05, lockRate: 0.05, timeoutRate: 0.03, timeoutMs: TIMEOUT_MS, commitThenFailRate: 0.05, latencyMs: 100 },
   }[api];
-  return { ...(requests ? { "*": requests } : {}), ...(eventFaults(events) ? { notifications: eventFaults(events) } : {}), seed };
+  const deliveries = eventFaults(events);
+  return { ...(requests ? { "*": requests } : {}), ...(deliveries ? { notifications: deliveries } : {}), seed };
 }
 
 function eventFaults(phase: EventPhase) {
@@ -87,7 +90,6 @@ export interface FaultCounts {
   failures: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const put = (body: unknown): RequestInit => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 /** Plays the schedule against the clock that started at `startedAt`; returns once every fault is off and every killed process is back. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -112,7 +113,7 @@ export async function startChaosSystem(options: {
       } catch (error) {
         await proc.kill();
         if (attempt >= 5) throw error;
-        await new Promise((r) => setTimeout(r, 2_000));
+        await sleep(2_000);
       }
     }
   };

@@ -4,6 +4,7 @@
 import { randomInt } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -61,8 +62,6 @@ function parseOptions(argv: string[]): { profile: Profile; seed: number; rerun: 
   const scale = [["--deals", values.deals], ["--onec-orders", values["onec-orders"]], ["--window-s", values["window-s"]]].filter(([, v]) => v !== undefined).flat();
   return { profile, seed, rerun: ["pnpm test:chaos --profile", profile.name, "--seed", seed, ...scale].join(" ") };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
   const started = Date.now();

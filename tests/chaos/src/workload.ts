@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, type Clients, type Rec } from "./clients";
 import type { Profile } from "./profiles";
 import type { Random } from "./prng";
@@ -153,7 +154,6 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const COPY_WAIT_MS = 15_000;
 
 /** At most `n` users at their desks at once; the others wait for a seat. */
