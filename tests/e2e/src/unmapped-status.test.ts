@@ -49,8 +49,12 @@ it("dead-letters a 1C status that the status map does not know, naming the statu
   expect(letter?.error.kind).toBe("permanent");
   expect(letter?.stage).toBe("resolver");
   expect(letter?.attempts).toBe(1);
-  const rows = await t.sql<Array<{ result: string }>>`select result from exchange_log where record_id = ${ref} and result = 'dead-lettered'`;
-  expect(rows.length).toBeGreaterThan(0);
+  // The outcome reaches the exchange log through OUTCOMES after the letter itself: wait for it.
+  const rows = await waitFor(async () => {
+    const r = await t.sql<Array<{ result: string }>>`select result from exchange_log where record_id = ${ref} and result = 'dead-lettered'`;
+    return r.length > 0 ? r : undefined;
+  }, { timeoutMs: 30_000, what: "the dead-lettered outcome in the exchange log" });
+  expect(rows[0]?.result).toBe("dead-lettered");
 });
 
 it("writes 1C-owned lines to the deal's rows, creating the CRM product first", async () => {
