@@ -6,6 +6,7 @@ import {
   changeEventId,
   isResyncable,
   manualChangeEvent,
+  recordIdProblem,
   permanent,
   retryMessageId,
   type DeadLetterRecord,
@@ -49,6 +50,9 @@ export function createOperations(js: JetStreamClient, subjects: Subjects, dlq: D
     if (!isResyncable(ref.system, ref.entity)) {
       throw permanent("NOT_RESYNCABLE", `${ref.system} ${ref.entity} cannot be resynced (bitrix24 deal|company|contact, onec order|counterparty|product)`);
     }
+    // A dead letter's record id came from a message: checked like any id from outside.
+    const problem = recordIdProblem(ref.system, ref.entity, ref.id);
+    if (problem) throw permanent("BAD_REQUEST", `${ref.system} ${ref.entity} id: ${problem}`);
     const event = manualChangeEvent(ref);
     const subject = subjects.event(ref.system, ref.entity);
     const messageId = changeEventId(event);

@@ -1,4 +1,4 @@
-import { retryable, isSyncError, withCallRetry, type SyncError } from "@concord/contracts";
+import { BITRIX24_ID, permanent, retryable, isSyncError, withCallRetry, type SyncError } from "@concord/contracts";
 import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
 import { BATCH_LIMIT, createCallQueue, plainStatusOf, splitBatchAnswer, toBatchCommand, type Bitrix24RateLimiter, type CallOutcome, type QueuedCall } from "./batcher";
 import { classifyBitrix24Error, type Bitrix24ErrorBody } from "./classify";
@@ -20,6 +20,17 @@ export interface Bitrix24ListPage<T> {
   result: T[];
   total: number;
   next?: number;
+}
+
+/**
+ * A record id checked before it goes into a request: a positive integer, nothing else (refused
+ * as permanent, so the message goes to the DLQ instead of reaching the portal).
+ */
+export function checkedRecordId(id: string): string {
+  if (typeof id !== "string" || !BITRIX24_ID.test(id)) {
+    throw permanent("INVALID_RECORD_ID", `not a Bitrix24 id: ${JSON.stringify(String(id).slice(0, 80))}`);
+  }
+  return id;
 }
 
 /** Raw Bitrix24 records: ids and money are strings, empty values null. */
@@ -168,7 +179,7 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
   /** `get` that answers null for "Not found" instead of throwing. */
   async function getOrNull(method: string, id: string): Promise<Bitrix24Record | null> {
     try {
-      return await result<Bitrix24Record>(method, { id });
+      return await result<Bitrix24Record>(method, { id: checkedRecordId(id) });
     } catch (error) {
       if (isSyncError(error) && error.code === "B24_NOT_FOUND") return null;
       throw error;
@@ -182,8 +193,8 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
     getCompany: (id: string) => getOrNull("crm.company.get", id),
     getContact: (id: string) => getOrNull("crm.contact.get", id),
     getProduct: (id: string) => getOrNull("crm.product.get", id),
-    getDealProductRows: (id: string) => result<Bitrix24Record[]>("crm.deal.productrows.get", { id }),
-    updateDeal: (id: string, fields: Record<string, unknown>) => result<boolean>("crm.deal.update", { id, fields }),
+    getDealProductRows: async (id: string) => result<Bitrix24Record[]>("crm.deal.productrows.get", { id: checkedRecordId(id) }),
+    updateDeal: async (id: string, fields: Record<string, unknown>) => result<boolean>("crm.deal.update", { id: checkedRecordId(id), fields }),
     listDeals: (params: { filter?: Record<string, unknown>; order?: Record<string, string>; select?: string[]; start?: number }) =>
       call<Bitrix24ListPage<Bitrix24Record>>("crm.deal.list", params),
   };

@@ -28,7 +28,7 @@ it("builds retry ids and manual change events", () => {
 });
 
 it("accepts only resyncable records and discards with a reason", () => {
-  expect(ResyncRequestSchema.safeParse({ system: "onec", entity: "counterparty", id: "x" }).success).toBe(true);
+  expect(ResyncRequestSchema.safeParse({ system: "onec", entity: "counterparty", id: "0f8fad5b-d9cb-469f-a165-70867728950e" }).success).toBe(true);
   expect(ResyncRequestSchema.safeParse({ system: "onec", entity: "deal", id: "x" }).success).toBe(false);
   expect(ResyncRequestSchema.safeParse({ system: "bitrix24", entity: "product", id: "1" }).success).toBe(false);
   expect(ResyncRequestSchema.safeParse({ system: "bitrix24", entity: "deal", id: " " }).success).toBe(false);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InstantSchema } from "./codecs";
 import type { ChangeEvent } from "./events";
+import { checkRecordId } from "./record-ids";
 import { EntitySchema, SystemSchema, type Entity, type RecordRef, type System } from "./systems";
 
 /**
@@ -109,7 +110,9 @@ export const ResyncRequestSchema = z
   .refine((r) => isResyncable(r.system, r.entity), {
     message: `resync covers bitrix24 ${resyncEntities.bitrix24.join("|")} and onec ${resyncEntities.onec.join("|")}`,
     path: ["entity"],
-  });
+  })
+  // The id ends up in a URL on the target (1C OData): only a well-formed id of that system is accepted.
+  .superRefine(checkRecordId("id"));
 export type ResyncRequest = z.infer<typeof ResyncRequestSchema>;
 
 /**

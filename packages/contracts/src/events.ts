@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { InstantSchema } from "./codecs";
+import { checkRecordId } from "./record-ids";
 import { EntitySchema, SystemSchema } from "./systems";
 
 /**
@@ -21,6 +22,10 @@ export const ChangeEventSchema = z.object({
     .describe("What identifies this change at the source: Bitrix24 `<EVENT>@<ts>`, 1C DataVersion"),
   occurredAt: InstantSchema.describe("When the source says the change happened"),
   receivedAt: InstantSchema.describe("When Concord accepted it"),
-  via: z.enum(["webhook", "offline", "sweep", "manual"]).describe("How Concord learned of the change"),
-});
+  via: z
+    .enum(["webhook", "offline", "sweep", "manual", "recheck"])
+    .describe("How Concord learned of the change (recheck: a writer found the record moved since the decision)"),
+})
+  // A 1C id is a Ref_Key GUID, a Bitrix24 id a positive integer: nothing else reaches a client.
+  .superRefine(checkRecordId("sourceId"));
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;

@@ -1,5 +1,6 @@
 export { SystemSchema, EntitySchema, RecordRefSchema, formatRef } from "./systems";
 export type { System, Entity, RecordRef } from "./systems";
+export { ONEC_REF_KEY, BITRIX24_ID, entitiesOf, recordIdProblem, isValidRecordId, checkRecordId } from "./record-ids";
 export { createSubjects } from "./subjects";
 export type { Subjects } from "./subjects";
 export { Headers } from "./headers";

@@ -1,4 +1,4 @@
-import { retryable, isSyncError, withCallRetry } from "@concord/contracts";
+import { ONEC_REF_KEY, permanent, retryable, isSyncError, withCallRetry } from "@concord/contracts";
 import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
 import { classifyOnecError, type OnecErrorBody } from "./classify";
 
@@ -31,7 +31,19 @@ export interface ListQuery {
 
 /** OData string literal: single quotes doubled. */
 export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-export const odataGuid = (value: string) => `guid'${value}'`;
+
+/**
+ * A Ref_Key checked before it is put into a URL or a filter: anything but a GUID is refused
+ * (permanent, so the message goes to the DLQ), never sent to 1C with Concord's credentials.
+ */
+export function checkedRefKey(ref: string): string {
+  if (typeof ref !== "string" || !ONEC_REF_KEY.test(ref)) {
+    throw permanent("INVALID_RECORD_ID", `not a 1C Ref_Key: ${JSON.stringify(String(ref).slice(0, 80))}`);
+  }
+  return ref;
+}
+
+export const odataGuid = (value: string) => `guid'${checkedRefKey(value)}'`;
 
 /**
  * The 1C standard OData interface. Always `$format=json`; Cyrillic names percent-encoded as
@@ -49,7 +61,7 @@ export function createOnecClient(options: OnecClientOptions) {
     return `${root}${path}?${params.join("&")}`;
   }
 
-  const entityPath = (set: string, ref: string) => `${encodeURIComponent(set)}(guid'${ref}')`;
+  const entityPath = (set: string, ref: string) => `${encodeURIComponent(set)}(${odataGuid(ref)})`;
 
   /** Everything but a create can be repeated safely (PATCH replaces, Post/Unpost are idempotent). */
   async function request<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
@@ -121,9 +133,9 @@ export function createOnecClient(options: OnecClientOptions) {
       }
     },
     create: (set: string, body: Record<string, unknown>) => request<OnecRecord>("POST", encodeURIComponent(set), {}, body),
-    patch: (set: string, ref: string, body: Record<string, unknown>) => request<OnecRecord>("PATCH", entityPath(set, ref), {}, body),
-    post: (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Post`, { PostingModeOperational: "false" }),
-    unpost: (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Unpost`, {}),
+    patch: async (set: string, ref: string, body: Record<string, unknown>) => request<OnecRecord>("PATCH", entityPath(set, ref), {}, body),
+    post: async (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Post`, { PostingModeOperational: "false" }),
+    unpost: async (set: string, ref: string) => request<unknown>("POST", `${entityPath(set, ref)}/Unpost`, {}),
   };
 }
 

@@ -1,4 +1,4 @@
-export { createOnecClient, odataGuid, odataString } from "./client";
+export { checkedRefKey, createOnecClient, odataGuid, odataString } from "./client";
 export type { OnecClient, OnecClientOptions, OnecRateLimiter, OnecRecord, ListQuery } from "./client";
 export { classifyOnecError } from "./classify";
 export type { OnecErrorBody } from "./classify";
