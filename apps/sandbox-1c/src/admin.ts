@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { z } from "zod";
 import { FaultsSchema, type FaultInjector } from "./faults";
+import { seedFieldData } from "./field-seed";
 import { ENTITY_SETS } from "./metadata";
 import type { Notifier } from "./notifier";
 import { ODataError, odataErrors } from "./odata-error";
@@ -35,6 +36,8 @@ const RejectRuleSchema = z
   })
   .strict();
 
+const ExtensionSchema = z.object({ versionCheck: z.boolean() }).strict();
+
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 function loopbackOnly(req: Request, res: Response, next: NextFunction): void {
@@ -60,7 +63,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.use(express.json({ limit: "5mb" }));
 
   const specOr404 = (req: Request, res: Response) => {
-    const spec = ENTITY_SETS.get(String(req.params.set));
+    const spec = deps.store.publishedSets().get(String(req.params.set));
     if (!spec) res.status(404).json(odataErrors.unknownSet(String(req.params.set)).toBody());
     return spec;
   };
@@ -86,7 +89,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const spec = specOr404(req, res);
     if (!spec) return;
     try {
-      const result = deps.store.create(spec.name, req.body, { applyRules: false });
+      const result = deps.store.create(spec.name, req.body, { applyRules: false, managerForm: true });
       res.status(201).json(serializeObject(spec, result.object.data));
       deps.onCommit(result.change, "admin");
     } catch (err) {
@@ -98,7 +101,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const spec = specOr404(req, res);
     if (!spec) return;
     try {
-      const result = deps.store.update(spec.name, String(req.params.ref), req.body, { applyRules: false });
+      const result = deps.store.update(spec.name, String(req.params.ref), req.body, { applyRules: false, managerForm: true });
       res.json(serializeObject(spec, result.object.data));
       deps.onCommit(result.change, "admin");
     } catch (err) {
@@ -134,6 +137,33 @@ export function createAdminRouter(deps: AdminDeps): Router {
     } catch (err) {
       sendODataError(res, err);
     }
+  });
+
+  /** Records a real base has that Concord does not own (see field-seed.ts); each call makes new ones. */
+  let fieldSeeds = 0;
+  router.post("/seed/field", (_req, res) => {
+    try {
+      fieldSeeds += 1;
+      const result = seedFieldData(deps.store, fieldSeeds, (change) => deps.onCommit(change, "admin"));
+      res.status(201).json(result);
+    } catch (err) {
+      sendODataError(res, err);
+    }
+  });
+
+  /** Concord's 1C extension (docs/1c): installing it adds the version check; /admin/reset keeps it. */
+  router.get("/extension", (_req, res) => {
+    res.json({ versionCheck: deps.store.versionCheck });
+  });
+
+  router.put("/extension", (req, res) => {
+    const parsed = ExtensionSchema.safeParse(req.body);
+    if (!parsed.success) {
+      badRequest(res, parsed.error);
+      return;
+    }
+    deps.store.versionCheck = parsed.data.versionCheck;
+    res.json({ versionCheck: deps.store.versionCheck });
   });
 
   router.get("/stats", (_req, res) => {

@@ -30,8 +30,13 @@ function safeDecode(text: string): string {
 }
 
 /** Wires the 1C sandbox: OData service under /<base>/odata/standard.odata, admin API, health. */
-export function createSandbox(config: SandboxConfig): Sandbox {
-  const store = new Store();
+export interface SandboxOptions {
+  /** The clock (tests fake it to probe the base's time zone). */
+  now?: () => Date;
+}
+
+export function createSandbox(config: SandboxConfig, options: SandboxOptions = {}): Sandbox {
+  const store = new Store({ now: options.now, timeZone: config.timeZone, versionCheck: config.versionCheck });
   const stats = new Stats();
   const requests = new RequestLog();
   const faults = new FaultInjector(config.seed);

@@ -14,6 +14,8 @@ describe("config", () => {
       notifyUrl: "http://127.0.0.1:7400/webhooks/1c",
       notifySecret: "whsec_c2FuZGJveC0xYy1ub3RpZnktc2VjcmV0LTMyYnl0ZXMhIQ==",
       seed: undefined,
+      timeZone: "Europe/Moscow",
+      versionCheck: false,
       log: false,
     });
   });
@@ -23,7 +25,15 @@ describe("config", () => {
     expect(r.ok && r.value).toMatchObject({ notifyUrl: null, seed: 42, log: true, port: 0 });
   });
 
+  test("time zone and version check parse", () => {
+    const r = parseConfig({ ONEC_SANDBOX_TIME_ZONE: "Asia/Yekaterinburg", ONEC_SANDBOX_VERSION_CHECK: "1" });
+    expect(r.ok && r.value).toMatchObject({ timeZone: "Asia/Yekaterinburg", versionCheck: true });
+  });
+
   test.each([
+    [{ ONEC_SANDBOX_TIME_ZONE: "Moscow" }, "ONEC_SANDBOX_TIME_ZONE"],
+    [{ ONEC_SANDBOX_TIME_ZONE: "" }, "ONEC_SANDBOX_TIME_ZONE"],
+    [{ ONEC_SANDBOX_VERSION_CHECK: "yes" }, "ONEC_SANDBOX_VERSION_CHECK"],
     [{ ONEC_SANDBOX_PORT: "70000" }, "ONEC_SANDBOX_PORT"],
     [{ ONEC_SANDBOX_NOTIFY_SECRET: "plain-secret" }, "ONEC_SANDBOX_NOTIFY_SECRET"],
     [{ ONEC_SANDBOX_NOTIFY_SECRET: "whsec_c2hvcnQ=" }, "ONEC_SANDBOX_NOTIFY_SECRET"],

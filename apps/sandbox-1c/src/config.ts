@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isValidTimeZone } from "./local-time";
 
 /** Environment of the 1C sandbox. Parsed in main (never at import); secrets are never logged. */
 
@@ -36,6 +37,13 @@ export const EnvSchema = z.object({
     }, "ONEC_SANDBOX_NOTIFY_SECRET must be whsec_ + base64 of 24..64 bytes (e.g. whsec_$(openssl rand -base64 32))"),
   /** Seed for fault injection (deterministic when set). */
   ONEC_SANDBOX_SEED: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().optional()),
+  /** IANA zone of the base: its "local time" (new documents' Date, operational posting's "today"). */
+  ONEC_SANDBOX_TIME_ZONE: z
+    .string()
+    .default("Europe/Moscow")
+    .refine(isValidTimeZone, "ONEC_SANDBOX_TIME_ZONE must be an IANA time zone name, e.g. Europe/Moscow or Asia/Yekaterinburg"),
+  /** "1": Concord's 1C extension with its version check is installed (docs/1c); PUT /admin/extension changes it at run time. */
+  ONEC_SANDBOX_VERSION_CHECK: z.enum(["", "0", "1"], { message: "ONEC_SANDBOX_VERSION_CHECK must be 1 (on), 0 or empty (off)" }).default(""),
   /** "1" logs one JSON line per request to stdout. */
   SANDBOX_LOG: z.string().optional(),
 });
@@ -49,6 +57,10 @@ export interface SandboxConfig {
   notifyUrl: string | null;
   notifySecret: string;
   seed: number | undefined;
+  /** IANA zone of the base's wall time. */
+  timeZone: string;
+  /** The extension's version check is installed at start. */
+  versionCheck: boolean;
   log: boolean;
   /** Notification retry tuning (the 1C job's schedule); not in env, tests shorten it. */
   notify: { backoffBaseMs: number; backoffMaxMs: number; maxAttempts: number; requestTimeoutMs: number };
@@ -76,6 +88,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       notifyUrl: e.ONEC_SANDBOX_NOTIFY_URL === "" ? null : e.ONEC_SANDBOX_NOTIFY_URL,
       notifySecret: e.ONEC_SANDBOX_NOTIFY_SECRET,
       seed: e.ONEC_SANDBOX_SEED,
+      timeZone: e.ONEC_SANDBOX_TIME_ZONE,
+      versionCheck: e.ONEC_SANDBOX_VERSION_CHECK === "1",
       log: e.SANDBOX_LOG === "1",
       notify: { ...DEFAULT_NOTIFY_TUNING },
     },

@@ -131,6 +131,8 @@ const ORDER: EntitySetSpec = {
         num("Количество"),
         guid("ВидЦены_Key"),
         num("Цена"),
+        num("ПроцентРучнойСкидки"),
+        num("СуммаРучнойСкидки"),
         num("Сумма"),
         enumField("СтавкаНДС", "СтавкиНДС", VAT_RATES),
         num("СуммаНДС"),
@@ -205,6 +207,32 @@ const PRODUCT: EntitySetSpec = {
 export const ENTITY_SETS: ReadonlyMap<string, EntitySetSpec> = new Map(
   [ORDER, COUNTERPARTY, PARTNER, PRODUCT].map((s) => [s.name, s]),
 );
+
+/**
+ * The attribute Concord's optional 1C extension (docs/1c) adds to orders and counterparties: the
+ * DataVersion the client read. Its ПередЗаписью handler refuses a write when it is filled and
+ * differs from the object's current version, and clears it, so it is never stored.
+ */
+export const VERSION_CHECK_ATTRIBUTE = "КонкордОжидаемаяВерсияДанных";
+export const VERSION_CHECK_SETS: readonly string[] = ["Document_ЗаказКлиента", "Catalog_Контрагенты"];
+
+// An extension's attributes come after the configuration's own (before Predefined on a catalog).
+function withVersionCheck(spec: EntitySetSpec): EntitySetSpec {
+  if (!VERSION_CHECK_SETS.includes(spec.name)) return spec;
+  const fields = [...spec.fields];
+  const at = fields.findIndex((f) => f.name === "Predefined");
+  fields.splice(at === -1 ? fields.length : at, 0, str(VERSION_CHECK_ATTRIBUTE, 20));
+  return { ...spec, fields };
+}
+
+const ENTITY_SETS_WITH_VERSION_CHECK: ReadonlyMap<string, EntitySetSpec> = new Map(
+  [...ENTITY_SETS.values()].map((s) => [s.name, withVersionCheck(s)]),
+);
+
+/** The published sets as the base has them: with the extension's attribute when it is installed. */
+export function entitySets(versionCheck: boolean): ReadonlyMap<string, EntitySetSpec> {
+  return versionCheck ? ENTITY_SETS_WITH_VERSION_CHECK : ENTITY_SETS;
+}
 
 export interface TabularSetSpec {
   parent: EntitySetSpec;

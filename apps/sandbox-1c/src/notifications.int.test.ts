@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { DEFAULT_NOTIFY_TUNING } from "./config";
 import { verifyWebhook } from "./signature";
+import { SEED_REFS, productRefForArticle } from "./store";
 import { odata, sleep, startReceiver, startSandbox, type Receiver, type ReceivedWebhook, type RunningSandbox } from "./testing";
 
 const ORDERS = "Document_ЗаказКлиента";
@@ -61,7 +62,11 @@ test("every write kind notifies: PATCH, Post, Unpost, DELETE (deleted, dataVersi
   const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, {
     Партнер_Key: partner.json.Ref_Key,
     Контрагент_Key: cp.json.Ref_Key,
-    Товары: [{ LineNumber: 1, Количество: 1, Цена: 1, Сумма: 1 }],
+    Организация_Key: SEED_REFS.organisation,
+    Соглашение_Key: SEED_REFS.agreement,
+    Валюта_Key: SEED_REFS.currency,
+    Склад_Key: SEED_REFS.warehouse,
+    Товары: [{ LineNumber: 1, Номенклатура_Key: productRefForArticle("SKU-001"), Количество: 1, Цена: 1, Сумма: 1, СтавкаНДС: "БезНДС" }],
   });
   const ref = order.json.Ref_Key as string;
   await odata(sb.root, "PATCH", `${ORDERS}(guid'${ref}')?$format=json`, { Комментарий: "x" });

@@ -1,4 +1,4 @@
-import { productRefForArticle } from "./store";
+import { SEED_REFS, productRefForArticle } from "./store";
 import { AUTH, odata, startSandbox, type RunningSandbox } from "./testing";
 
 const ORDERS = "Document_ЗаказКлиента";
@@ -39,6 +39,23 @@ function orderBody(extra: Record<string, unknown> = {}): Record<string, unknown>
     ],
     ...extra,
   };
+}
+
+/** An order UT 11 posts: the header's references, and rows with VAT that add up. */
+function postableBody(parties: { partner: string; counterparty: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return orderBody({
+    Партнер_Key: parties.partner,
+    Контрагент_Key: parties.counterparty,
+    Организация_Key: SEED_REFS.organisation,
+    Соглашение_Key: SEED_REFS.agreement,
+    Валюта_Key: SEED_REFS.currency,
+    Склад_Key: SEED_REFS.warehouse,
+    Товары: [
+      { LineNumber: 1, Номенклатура_Key: SKU1, Количество: 2, Цена: 100, Сумма: 200, СтавкаНДС: "НДС20", СуммаНДС: 40 },
+      { LineNumber: 2, Номенклатура_Key: SKU2, Количество: 1, Цена: 50, Сумма: 50, СтавкаНДС: "НДС20", СуммаНДС: 10 },
+    ],
+    ...extra,
+  });
 }
 
 describe("access and format", () => {
@@ -264,8 +281,7 @@ describe("filters on written data", () => {
 
 describe("posting", () => {
   test("Post / Unpost flip Posted and move DataVersion", async () => {
-    const { partner, counterparty } = await createParties();
-    const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, orderBody({ Партнер_Key: partner, Контрагент_Key: counterparty }));
+    const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, postableBody(await createParties()));
     const ref = order.json.Ref_Key;
     const post = await odata(sb.root, "POST", `${ORDERS}(guid'${ref}')/Post?PostingModeOperational=false`);
     expect(post.status).toBe(200);
@@ -282,8 +298,7 @@ describe("posting", () => {
     ["no counterparty", { Контрагент_Key: undefined }, 'Не заполнено поле "Контрагент"'],
     ["no goods", { Товары: [] }, "Товары"],
   ])("posting check: %s → 500 code -1 with the handler's text", async (_name, change, text) => {
-    const { partner, counterparty } = await createParties();
-    const body = orderBody({ Партнер_Key: partner, Контрагент_Key: counterparty, ...change });
+    const body = postableBody(await createParties(), change);
     const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, body);
     const post = await odata(sb.root, "POST", `${ORDERS}(guid'${order.json.Ref_Key}')/Post?PostingModeOperational=false&$format=json`);
     expect(post.status).toBe(500);
@@ -294,8 +309,7 @@ describe("posting", () => {
   });
 
   test("operational posting fails for a document not dated today", async () => {
-    const { partner, counterparty } = await createParties();
-    const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, orderBody({ Партнер_Key: partner, Контрагент_Key: counterparty, Date: "2024-01-01T10:00:00" }));
+    const order = await odata(sb.root, "POST", `${ORDERS}?$format=json`, postableBody(await createParties(), { Date: "2024-01-01T10:00:00" }));
     expect(order.json.Date).toBe("2024-01-01T10:00:00");
     const op = await odata(sb.root, "POST", `${ORDERS}(guid'${order.json.Ref_Key}')/Post?PostingModeOperational=true&$format=json`);
     expect([op.status, op.json["odata.error"].code]).toEqual([500, "-1"]);

@@ -54,11 +54,11 @@ function parseRowKey(text: string): { ref: string; line: number } {
   return { ref, line };
 }
 
-function resolveTarget(path: string): Target {
+function resolveTarget(path: string, sets: ReadonlyMap<string, EntitySetSpec>): Target {
   const m = /^\/([^/(]+)(?:\(([^)]*)\))?(?:\/(.*))?$/.exec(path);
   if (!m) throw odataErrors.badSegment();
   const [, name = "", keyText, rest] = m;
-  const spec = ENTITY_SETS.get(name);
+  const spec = sets.get(name);
   const tab = TABULAR_SETS.get(name);
   if (!spec && !tab) throw odataErrors.unknownSet(name);
   const count = rest === "$count" && keyText === undefined;
@@ -142,11 +142,11 @@ export function createODataHandler(deps: ODataDeps): (req: Request, res: Respons
         return;
       }
       if (path === "/$metadata") {
-        res.status(200).type("application/xml; charset=utf-8").send(metadataXml());
+        res.status(200).type("application/xml; charset=utf-8").send(metadataXml(deps.store.publishedSets()));
         return;
       }
 
-      const target = resolveTarget(path);
+      const target = resolveTarget(path, deps.store.publishedSets());
       const method = methodOf(req, target);
       const setName = setNameOf(target);
       deps.stats.countRequest(setName, method);

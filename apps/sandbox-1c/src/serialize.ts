@@ -1,4 +1,5 @@
-import { EDM_TYPES, ENTITY_SETS, rowFields, type EntitySetSpec, type FieldSpec, type TabularSpec } from "./metadata";
+import { defaultValue } from "./coerce";
+import { EDM_TYPES, rowFields, type EntitySetSpec, type FieldSpec, type TabularSpec } from "./metadata";
 
 /**
  * Wire forms of objects: the JSON the platform sends (Int64 as a string, tabular parts inline,
@@ -40,7 +41,8 @@ export function serializeObject(spec: EntitySetSpec, data: Record<string, unknow
   };
   for (const field of spec.fields) {
     if (field.name === "Predefined" && !partsWritten) writeParts();
-    if (wanted(field.name)) out[field.name] = wireValue(field, data[field.name]);
+    // An attribute added later (an extension installed over existing data) reads as its empty value.
+    if (wanted(field.name)) out[field.name] = wireValue(field, data[field.name] ?? defaultValue(field));
   }
   if (!partsWritten) writeParts();
   if (select === null) {
@@ -112,11 +114,11 @@ function propertyXml(field: FieldSpec): string {
   return `<Property Name="${field.name}" Type="${EDM_TYPES[field.type]}"${nullable}/>`;
 }
 
-export function metadataXml(): string {
+export function metadataXml(published: ReadonlyMap<string, EntitySetSpec>): string {
   const types: string[] = [];
   const sets: string[] = [];
   const functions: string[] = [];
-  for (const spec of ENTITY_SETS.values()) {
+  for (const spec of published.values()) {
     const rowTypes = spec.tabular.map(
       (part) =>
         `<ComplexType Name="${spec.name}_${part.name}_RowType">${rowFields(part).map(propertyXml).join("")}</ComplexType>` +

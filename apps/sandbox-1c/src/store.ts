@@ -1,8 +1,13 @@
 import { applyFields, coerceTabular, defaultValue, type TabularRow } from "./coerce";
 import { encodeDataVersion } from "./data-version";
-import { EMPTY_GUID, deterministicGuid, newGuid } from "./guid";
-import { ENTITY_SETS, type EntitySetSpec } from "./metadata";
+import { deterministicGuid, newGuid } from "./guid";
+import { localDateTime } from "./local-time";
+import { fillOrderForm } from "./manager-form";
+import { ENTITY_SETS, VERSION_CHECK_SETS, entitySets, type EntitySetSpec } from "./metadata";
 import { type ODataError, odataErrors } from "./odata-error";
+import { orderPostingError } from "./posting-check";
+import { documentTotal } from "./vat";
+import { checkExpectedVersion } from "./version-check";
 
 /** One stored object: its field values (tabular parts as arrays of rows) and its write counter. */
 export interface StoredObject {
@@ -36,6 +41,16 @@ export interface RejectRule {
 export interface WriteOptions {
   /** Reject rules run for writes through OData only; admin edits are the "manager" and skip them. */
   applyRules: boolean;
+  /** The write comes through UT 11's form (admin edits): it fills an order's defaults where empty. */
+  managerForm?: boolean;
+}
+
+export interface StoreOptions {
+  now?: () => Date;
+  /** IANA zone of the base's wall time (Edm.DateTime has no zone). */
+  timeZone?: string;
+  /** Concord's extension with its version check is installed. */
+  versionCheck?: boolean;
 }
 
 const SEED_PRODUCTS: ReadonlyArray<readonly [string, string]> = [
@@ -57,6 +72,18 @@ const SEED_PRODUCTS: ReadonlyArray<readonly [string, string]> = [
 export const SEED_UNIT_KEY = deterministicGuid("Catalog_УпаковкиЕдиницыИзмерения:шт");
 export const SEED_PRODUCT_KIND_KEY = deterministicGuid("Catalog_ВидыНоменклатуры:Товар");
 
+/**
+ * Reference objects of a typical base (organisation, agreement, warehouse, currency). Their
+ * catalogs are not published, so only the keys exist; the policy file and the manager's form use
+ * these exact GUIDs.
+ */
+export const SEED_REFS = {
+  organisation: deterministicGuid("Catalog_Организации:Основная"),
+  agreement: deterministicGuid("Catalog_СоглашенияСКлиентами:Основное"),
+  warehouse: deterministicGuid("Catalog_Склады:Основной"),
+  currency: deterministicGuid("Catalog_Валюты:RUB"),
+} as const;
+
 export function productRefForArticle(article: string): string {
   return deterministicGuid(`Catalog_Номенклатура:${article}`);
 }
@@ -65,17 +92,19 @@ function pad(n: number, digits: number): string {
   return String(n).padStart(digits, "0");
 }
 
-/** Infobase local time without a zone, as Edm.DateTime values look on the wire. */
-export function localDateTime(d: Date): string {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1, 2)}-${pad(d.getDate(), 2)}T${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}`;
-}
-
 export class Store {
   private readonly sets = new Map<string, Map<string, StoredObject>>();
   private readonly counters = new Map<string, number>();
   rejectRules: RejectRule[] = [];
+  /** Concord's extension installed: orders and counterparties carry VERSION_CHECK_ATTRIBUTE. Kept by reset(). */
+  versionCheck: boolean;
+  private readonly now: () => Date;
+  private readonly timeZone: string;
 
-  constructor(private readonly now: () => Date = () => new Date()) {
+  constructor(options: StoreOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.timeZone = options.timeZone ?? "Europe/Moscow";
+    this.versionCheck = options.versionCheck ?? false;
     for (const name of ENTITY_SETS.keys()) this.sets.set(name, new Map());
     this.seedProducts();
   }
@@ -108,8 +137,18 @@ export class Store {
     this.counters.set(spec.name, SEED_PRODUCTS.length);
   }
 
+  /** The base's wall time now, as Edm.DateTime. */
+  localNow(): string {
+    return localDateTime(this.now(), this.timeZone);
+  }
+
+  /** The published sets as they are now (with the extension's attribute when it is installed). */
+  publishedSets(): ReadonlyMap<string, EntitySetSpec> {
+    return entitySets(this.versionCheck);
+  }
+
   spec(set: string): EntitySetSpec {
-    const spec = ENTITY_SETS.get(set);
+    const spec = this.publishedSets().get(set);
     if (!spec) throw odataErrors.unknownSet(set);
     return spec;
   }
@@ -160,9 +199,15 @@ export class Store {
   /** Handler-like recomputation, as the configuration's ПередЗаписью does for an order. */
   private recompute(spec: EntitySetSpec, data: Record<string, unknown>): void {
     if (spec.name !== "Document_ЗаказКлиента") return;
-    const rows = (data.Товары as TabularRow[] | undefined) ?? [];
-    const total = rows.filter((r) => r.Отменено !== true).reduce((sum, r) => sum + (typeof r.Сумма === "number" ? r.Сумма : 0), 0);
-    data.СуммаДокумента = Math.round(total * 100) / 100;
+    data.СуммаДокумента = documentTotal((data.Товары as TabularRow[] | undefined) ?? [], data.ЦенаВключаетНДС === true);
+  }
+
+  /** Before the configuration's own handlers: the extension's version check, then the manager's form. */
+  private beforeWrite(spec: EntitySetSpec, data: Record<string, unknown>, current: StoredObject | null, options: WriteOptions): void {
+    if (this.versionCheck && VERSION_CHECK_SETS.includes(spec.name)) {
+      checkExpectedVersion(data, current === null ? null : String(current.data.DataVersion));
+    }
+    if (options.managerForm && spec.name === "Document_ЗаказКлиента") fillOrderForm(data, SEED_REFS);
   }
 
   private checkRules(spec: EntitySetSpec, data: Record<string, unknown>, options: WriteOptions): void {
@@ -199,11 +244,12 @@ export class Store {
     const spec = this.spec(set);
     const data = this.defaults(spec);
     this.applyBody(spec, data, body);
+    this.beforeWrite(spec, data, null, options);
     data.Ref_Key = newGuid();
     const numberField = spec.numbering.field;
     if (data[numberField] === "") data[numberField] = this.nextNumber(spec);
     if (spec.kind === "Document" && data.Date === defaultValue({ name: "Date", type: "datetime" })) {
-      data.Date = localDateTime(this.now());
+      data.Date = this.localNow();
     }
     this.recompute(spec, data);
     this.checkRules(spec, data, options);
@@ -216,6 +262,7 @@ export class Store {
     const existing = this.require(set, ref);
     const data = structuredClone(existing.data);
     this.applyBody(spec, data, body);
+    this.beforeWrite(spec, data, existing, options);
     if (spec.kind === "Document" && data.DeletionMark === true && data.Posted === true) {
       throw odataErrors.internal(
         `Ошибка при вызове метода контекста (Записать): Помеченный на удаление документ не может быть проведен! Сначала отмените проведение документа ${String(data.Number)}.`,
@@ -244,13 +291,11 @@ export class Store {
     const fail = (text: string): ODataError =>
       odataErrors.internal(`Ошибка при вызове метода контекста (Записать): Операция не выполнена! Документ ${String(data.Number)} не проведен. ${text}`);
     if (data.DeletionMark === true) throw fail("Помеченный на удаление документ не может быть проведен.");
-    if (operational && String(data.Date).slice(0, 10) !== localDateTime(this.now()).slice(0, 10)) {
+    if (operational && String(data.Date).slice(0, 10) !== this.localNow().slice(0, 10)) {
       throw fail("Оперативное проведение документа с датой, отличной от текущей, невозможно.");
     }
-    if (data.Партнер_Key === EMPTY_GUID) throw fail('Не заполнено поле "Партнер"');
-    if (data.Контрагент_Key === EMPTY_GUID) throw fail('Не заполнено поле "Контрагент"');
-    const rows = (data.Товары as TabularRow[] | undefined) ?? [];
-    if (rows.length === 0) throw fail('Не заполнена табличная часть "Товары"');
+    const error = spec.name === "Document_ЗаказКлиента" ? orderPostingError(data) : null;
+    if (error !== null) throw fail(error);
     data.Posted = true;
     this.recompute(spec, data);
     return this.commit(spec, data, existing.version + 1);

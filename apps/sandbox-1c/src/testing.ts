@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createSandbox, type Sandbox } from "./app";
+import { createSandbox, type Sandbox, type SandboxOptions } from "./app";
 import { parseConfig, type SandboxConfig } from "./config";
 
 /** Helpers for the integration tests: an in-process sandbox on port 0 and a webhook receiver. */
@@ -17,11 +17,12 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-export async function startSandbox(overrides: Partial<SandboxConfig> = {}): Promise<RunningSandbox> {
+/** `overrides` change the config (e.g. `timeZone`, `versionCheck`); `options.now` fakes the clock. */
+export async function startSandbox(overrides: Partial<SandboxConfig> = {}, options: SandboxOptions = {}): Promise<RunningSandbox> {
   const parsed = parseConfig({ ONEC_SANDBOX_PORT: "0", ONEC_SANDBOX_NOTIFY_URL: "" });
   if (!parsed.ok) throw new Error(parsed.error);
   const config: SandboxConfig = { ...parsed.value, ...overrides };
-  const sandbox = createSandbox(config);
+  const sandbox = createSandbox(config, options);
   const { port } = await sandbox.start();
   const origin = `http://127.0.0.1:${port}`;
   return { sandbox, config, origin, root: `${origin}/${config.base}/odata/standard.odata/`, stop: () => sandbox.stop() };
