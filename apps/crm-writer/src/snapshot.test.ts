@@ -20,7 +20,7 @@ const deal = {
 
 it("normalises a Bitrix24 deal into a valid snapshot", () => {
   const rows = [
-    { PRODUCT_ID: 7, PRODUCT_NAME: "Стул", PRICE: 500.25, QUANTITY: 2 },
+    { PRODUCT_ID: 7, PRODUCT_NAME: "Стул", PRICE: 500.25, PRICE_BRUTTO: 555.833333, QUANTITY: 2, TAX_RATE: 20 },
     { PRODUCT_ID: 0, PRODUCT_NAME: "Доставка", PRICE: 500, QUANTITY: 1 },
   ];
   const customer = toCustomer("company", { ID: "9", TITLE: "ООО Ромашка", EMAIL: [{ ID: "1", VALUE: "a@b.ru", VALUE_TYPE: "WORK" }], DATE_MODIFY: null });
@@ -29,8 +29,8 @@ it("normalises a Bitrix24 deal into a valid snapshot", () => {
   expect(snapshot.deal).toMatchObject({ amount: "1500.50", companyId: "9", contactId: null, stageId: "C1:NEW", categoryId: "1" });
   expect(snapshot.deal.userFields).toEqual({ UF_CRM_ONEC_NUMBER: "ТД00-000001", UF_CRM_EMPTY: null });
   expect(snapshot.rows).toEqual([
-    { productId: "7", name: "Стул", sku: "SKU-001", price: "500.25", quantity: 2 },
-    { productId: "0", name: "Доставка", sku: null, price: "500.00", quantity: 1 },
+    { productId: "7", name: "Стул", sku: "SKU-001", price: "500.25", quantity: 2, listPrice: "555.83", taxRate: 20 },
+    { productId: "0", name: "Доставка", sku: null, price: "500.00", quantity: 1, listPrice: "500.00", taxRate: null },
   ]);
   expect(snapshot.customer).toMatchObject({ kind: "company", name: "ООО Ромашка", email: "a@b.ru", phone: null });
 });

@@ -67,6 +67,8 @@ export function toDealSnapshot(
         sku: productId === "0" ? null : (skuByProductId.get(productId) ?? null),
         price: toMoney(row.PRICE as string | number),
         quantity: Number(row.QUANTITY ?? 0),
+        listPrice: toMoney((row.PRICE_BRUTTO ?? row.PRICE) as string | number),
+        taxRate: row.TAX_RATE === null || row.TAX_RATE === undefined || row.TAX_RATE === "" ? null : Number(row.TAX_RATE),
       };
     }),
     customer,

@@ -25,6 +25,8 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     onec,
     logger,
     leaseTtlMs: config.ONEC_LEASE_TTL_MS,
+    timeZone: config.ONEC_TIME_ZONE,
+    versionCheck: config.ONEC_VERSION_CHECK === "extension",
     afterCreate:
       config.ONEC_TEST_FAULT === "crash-after-create"
         ? () => {

@@ -21,6 +21,27 @@ export const onecWriterConfigSchema = z.object({
   ONEC_LEASE_TTL_MS: z.coerce.number().int().min(5_000).default(90_000),
   /** Sweep of order DataVersions, the fallback for lost notifications (0 turns it off). */
   ONEC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /**
+   * IANA time zone of the 1C base: 1C reads dates as the base's wall time, whatever the zone of
+   * the host running Concord (most bases run on Moscow time).
+   */
+  ONEC_TIME_ZONE: z
+    .string()
+    .default("Europe/Moscow")
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an IANA time zone, e.g. Europe/Moscow or Asia/Yekaterinburg"),
+  /**
+   * `extension`: the docs/1c extension is installed, and each PATCH carries the DataVersion read
+   * just before it, which the extension's ПередЗаписью refuses if 1C moved on meanwhile.
+   * `off`: Concord's own re-read before the write only (a window of one round trip remains).
+   */
+  ONEC_VERSION_CHECK: z.enum(["off", "extension"]).default("off"),
   ONEC_WRITER_HOST: z.string().default("127.0.0.1"),
   /** Port of /healthz and /readyz. */
   ONEC_WRITER_HEALTH_PORT: port(7413),

@@ -1,4 +1,5 @@
 import type { OnecCounterpartyUpsert, OnecOrderUpsert, RecordRef } from "@concord/contracts";
+import { mergeOrderRows, type WantedLine } from "./merge";
 
 export const OnecSets = {
   order: "Document_ЗаказКлиента",
@@ -21,10 +22,17 @@ export function customerInverseId(customer: RecordRef): string {
   return `concord:bitrix24:${customer.entity}:${customer.id}`;
 }
 
-/** Date in 1C's form: local time without a zone, second precision. */
-export function onecDate(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+/**
+ * Date in 1C's form: wall time of the 1C base's time zone, no zone, second precision (1C reads
+ * a date as the base's local time, whatever the host running Concord uses).
+ */
+export function onecDate(date: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
 }
 
 export function toPartnerBody(command: OnecCounterpartyUpsert): Record<string, unknown> {
@@ -55,23 +63,39 @@ export function toCounterpartyBody(command: OnecCounterpartyUpsert, partnerRef: 
   };
 }
 
-/** The order body: the whole Товары part (1C writes a tabular part only whole). */
-export function toOrderBody(
+/**
+ * A new order: everything Concord owns, plus what UT 11 needs to post it (the install's
+ * defaults) and the inverse id. Rows come from the same merge as updates, against no rows.
+ */
+export function toNewOrderBody(
   command: OnecOrderUpsert,
   refs: { counterparty: string; partner: string; products: ReadonlyMap<string, string> },
+  date: string,
 ): Record<string, unknown> {
+  const header = command.order.header;
+  const pricesIncludeVat = header?.pricesIncludeVat ?? true;
+  const { rows } = mergeOrderRows([], wantedLines(command, refs.products), { vatRate: header?.vatRate ?? null, warehouse: null, pricesIncludeVat });
   return {
+    Date: date,
     Статус: command.order.status,
     Контрагент_Key: refs.counterparty,
     Партнер_Key: refs.partner,
     Комментарий: command.order.comment,
     НомерПоДаннымКлиента: orderInverseId(command.source),
-    Товары: command.lines.map((line) => ({
-      LineNumber: line.lineNumber,
-      Номенклатура_Key: refs.products.get(line.sku),
-      Количество: line.quantity,
-      Цена: Number(line.price),
-      Сумма: Number(line.sum),
-    })),
+    ...(header
+      ? {
+          Организация_Key: header.organisation,
+          Соглашение_Key: header.agreement,
+          Склад_Key: header.warehouse,
+          Валюта_Key: header.currency,
+          ХозяйственнаяОперация: header.businessOperation,
+        }
+      : {}),
+    ЦенаВключаетНДС: pricesIncludeVat,
+    Товары: rows,
   };
+}
+
+export function wantedLines(command: OnecOrderUpsert, products: ReadonlyMap<string, string>): WantedLine[] {
+  return command.lines.map((line) => ({ product: products.get(line.sku) as string, line }));
 }

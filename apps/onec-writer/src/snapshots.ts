@@ -60,13 +60,17 @@ export function createOnecSnapshots(client: OnecClient) {
     if (!record) return { v: 1, type: "onec-missing", found: false, fetchedAt };
     const rows = Array.isArray(record.Товары) ? (record.Товары as Array<Record<string, unknown>>) : [];
     const lines: OnecOrderSnapshot["order"]["lines"] = [];
+    // What the customer pays for a row: Сумма, plus its VAT when the order's prices exclude VAT.
+    const vatOnTop = record.ЦенаВключаетНДС !== true;
     for (const row of rows) {
+      const sum = Number(row.Сумма ?? 0);
       lines.push({
         lineNumber: Number(row.LineNumber),
         product: await product(text(row.Номенклатура_Key)),
         quantity: Number(row.Количество ?? 0),
         price: toMoney(row.Цена as number),
-        sum: toMoney(row.Сумма as number),
+        sum: toMoney(sum),
+        total: toMoney(vatOnTop ? sum + Number(row.СуммаНДС ?? 0) : sum),
       });
     }
     const counterpartyRef = text(record.Контрагент_Key);

@@ -1,13 +1,17 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import {
+  ChangeEventSchema,
   ONEC_ORIGINATOR_ID,
   SchemaVersions,
+  changeEventId,
   commandId,
   decideWrite,
   crmCommandId,
   idOn,
+  isSyncError,
   permanent,
+  recordedAfterWrite,
   retryable,
   type CrmDealLink,
   type Mapping,
@@ -22,7 +26,9 @@ import {
 import { publishJson, reportOutcome, type Bus, type MappingClient, type MessageContext } from "@concord/bus";
 import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-client";
 import type { Logger } from "@concord/telemetry";
-import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toOrderBody, toPartnerBody } from "./projection";
+import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
+import { legalFormAgrees, mergeContactRows, mergeOrderRows, newRowWarehouse, type Row } from "./merge";
+import { createStoredForms } from "./stored-forms";
 import { createProductLookup } from "./products";
 
 export interface WriterDeps {
@@ -32,25 +38,43 @@ export interface WriterDeps {
   onec: OnecClient;
   logger: Logger;
   leaseTtlMs: number;
+  /** The 1C base's IANA time zone: dates are written as its wall time. */
+  timeZone: string;
+  /**
+   * Send the DataVersion read before a PATCH in the attribute the `docs/1c` extension checks in
+   * ПередЗаписью, closing the window between Concord's re-read and its write.
+   */
+  versionCheck: boolean;
   /** Test hook: runs right after a 1C create, before the mapping confirm. */
   afterCreate?: () => void;
 }
 
+/** The attribute the `docs/1c` extension adds and checks in ПередЗаписью (never stored). */
+export const VERSION_CHECK_ATTRIBUTE = "КонкордОжидаемаяВерсияДанных";
+
 interface Applied {
   ref: string;
-  created: boolean;
+  result: "created" | "applied" | "echo" | "stale";
   detail: string;
+  /** DataVersion 1C holds after this command: the echo reference for the resolver. */
+  dataVersion: string | null;
 }
+
+type OnecSet = (typeof OnecSets)[keyof typeof OnecSets];
 
 /**
  * Applies 1C commands with every no-duplicate layer: the claim (mapping row before any create),
  * a lease (one writer per pair), find-before-create by the inverse id, confirm after create,
- * stale/echo checks and a compare-and-set of sync state, and a re-read of what 1C stored.
+ * stale/echo checks and a compare-and-set of sync state. Updates are owned-only and merged:
+ * the record is re-read right before the write (if it moved since the decision, the pair is
+ * decided again instead), only the owned values that differ are sent, tabular parts row by
+ * row, and what 1C stored is taken from its answer.
  */
 export function createOnecWriter(deps: WriterDeps) {
   const { bus, subjects, mapping, onec, logger } = deps;
   const owner = `onec-writer:${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const resolveProducts = createProductLookup(onec);
+  const storedForms = createStoredForms();
 
   async function findOne(set: string, filter: string): Promise<OnecRecord | null> {
     const found = await onec.list(set, { filter, top: 2 });
@@ -65,61 +89,148 @@ export function createOnecWriter(deps: WriterDeps) {
     return (await onec.create(OnecSets.partner, toPartnerBody(command))).Ref_Key;
   }
 
+  /** 1C does not compare DataVersion on PATCH: a decision made on an older read is not written. */
+  function movedSince(command: OnecCommand, current: OnecRecord): string | null {
+    const expected = "decidedAgainst" in command ? command.decidedAgainst?.dataVersion : undefined;
+    return expected !== undefined && current.DataVersion !== expected ? `decided against DataVersion ${expected}, 1C now holds ${String(current.DataVersion)}` : null;
+  }
+
+  /** The record moved since the decision: ask for a new one (the same dedupe id as 1C's own notification of that version). */
+  async function decideAgain(entity: "order" | "counterparty", ref: string, dataVersion: string, why: string): Promise<Applied> {
+    const now = new Date().toISOString();
+    const event = ChangeEventSchema.parse({ v: 1, type: "change", system: "onec", entity, sourceId: ref, action: "upsert", sourceVersion: dataVersion, occurredAt: now, receivedAt: now, via: "recheck" });
+    await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+    return { ref, result: "stale", detail: `not written: 1C changed since the decision (${why}); decided again`, dataVersion };
+  }
+
+  /**
+   * PATCH only what differs, carrying the version read for the extension's check; 1C answers
+   * with the object as stored. A refusal of that check means 1C moved in between: decide again.
+   */
+  async function patchOwned(set: OnecSet, entity: "order" | "counterparty", current: OnecRecord, body: Record<string, unknown>, what: string): Promise<Applied> {
+    const ref = current.Ref_Key;
+    if (Object.keys(body).length === 0) return { ref, result: "echo", detail: `nothing Concord owns differs in 1C (${what})`, dataVersion: String(current.DataVersion ?? "") };
+    let stored: OnecRecord;
+    try {
+      stored = await onec.patch(set, ref, deps.versionCheck ? { ...body, [VERSION_CHECK_ATTRIBUTE]: current.DataVersion } : body);
+    } catch (error) {
+      if (isSyncError(error) && error.code === "ONEC_VERSION_MOVED") {
+        const now = await onec.get(set, ref);
+        return decideAgain(entity, ref, String(now?.DataVersion ?? current.DataVersion), "refused by the 1C extension's version check");
+      }
+      throw error;
+    }
+    if (!stored?.Ref_Key) stored = (await onec.get(set, ref)) ?? current;
+    storedForms.learn(set, body, stored);
+    return { ref, result: "applied", detail: `${what}: wrote ${Object.keys(body).join(", ")}; ${storedDifferences(body, stored)}`, dataVersion: String(stored.DataVersion ?? "") };
+  }
+
+  /** The owned counterparty values that differ from what 1C holds (a sole trader stays one; addresses stay). */
+  function counterpartyChanges(command: OnecCounterpartyUpsert, current: OnecRecord): Record<string, unknown> {
+    const wanted = command.counterparty;
+    const body: Record<string, unknown> = {};
+    if (!storedForms.holds(OnecSets.counterparty, "Description", wanted.name, current.Description)) body.Description = wanted.name;
+    if (!legalFormAgrees(wanted.kind, current.ЮрФизЛицо)) body.ЮрФизЛицо = wanted.kind;
+    if (wanted.inn != null && wanted.inn !== current.ИНН) body.ИНН = wanted.inn;
+    if (wanted.kpp != null && wanted.kpp !== current.КПП) body.КПП = wanted.kpp;
+    const contacts = mergeContactRows(Array.isArray(current.КонтактнаяИнформация) ? (current.КонтактнаяИнформация as Row[]) : [], { email: wanted.email, phone: wanted.phone });
+    if (contacts.changed) body.КонтактнаяИнформация = contacts.rows;
+    return body;
+  }
+
   async function applyCounterparty(command: OnecCounterpartyUpsert, pair: Mapping): Promise<Applied> {
     if (pair.targetId) {
-      const existing = await onec.get(OnecSets.counterparty, pair.targetId);
-      if (!existing) throw permanent("TARGET_GONE", `counterparty ${pair.targetId} no longer exists in 1C`);
-      const partnerRef = String(existing.Партнер_Key ?? "") || (await ensurePartner(command));
-      await onec.patch(OnecSets.counterparty, pair.targetId, toCounterpartyBody(command, partnerRef));
-      return { ref: pair.targetId, created: false, detail: "counterparty updated" };
+      const current = await onec.get(OnecSets.counterparty, pair.targetId);
+      if (!current) throw permanent("TARGET_GONE", `counterparty ${pair.targetId} no longer exists in 1C`);
+      const moved = movedSince(command, current);
+      if (moved) return decideAgain("counterparty", current.Ref_Key, String(current.DataVersion), moved);
+      const body = counterpartyChanges(command, current);
+      if (!filledRef(current.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
+      return patchOwned(OnecSets.counterparty, "counterparty", current, body, "counterparty");
     }
     const marker = customerInverseId(command.source);
     const found = await findOne(OnecSets.counterparty, `Комментарий eq ${odataString(marker)}`);
     if (found) {
-      const partnerRef = String(found.Партнер_Key ?? "") || (await ensurePartner(command));
-      await onec.patch(OnecSets.counterparty, found.Ref_Key, toCounterpartyBody(command, partnerRef));
+      const body = counterpartyChanges(command, found);
+      if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
+      const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, "found by inverse id after an interrupted create");
       await mapping.confirm(pair.id, found.Ref_Key);
-      return { ref: found.Ref_Key, created: false, detail: "found by inverse id after an interrupted create; updated" };
+      return { ...applied, result: "applied" };
     }
     const partnerRef = await ensurePartner(command);
-    const created = await onec.create(OnecSets.counterparty, toCounterpartyBody(command, partnerRef));
+    const sent = toCounterpartyBody(command, partnerRef);
+    const created = await onec.create(OnecSets.counterparty, sent);
     deps.afterCreate?.();
     await mapping.confirm(pair.id, created.Ref_Key);
-    return { ref: created.Ref_Key, created: true, detail: "counterparty created" };
+    storedForms.learn(OnecSets.counterparty, sent, created);
+    return { ref: created.Ref_Key, result: "created", detail: `counterparty created; ${storedDifferences(sent, created)}`, dataVersion: String(created.DataVersion ?? "") };
+  }
+
+  /** The order's counterparty and partner in 1C; the counterparty command goes first (references first). */
+  async function orderParties(command: OnecOrderUpsert): Promise<{ counterparty: string; partner: string }> {
+    const customerPair = await mapping.resolve(command.customer, "onec");
+    const target = customerPair && customerPair.state !== "claimed" ? idOn(customerPair, "onec") : null;
+    if (!target) {
+      throw retryable("REFERENCE_NOT_READY", `counterparty of ${command.customer.entity} ${command.customer.id} is not in 1C yet`, { retryAfterMs: 1_000 });
+    }
+    const counterparty = await onec.get(OnecSets.counterparty, target);
+    if (!counterparty) throw permanent("REFERENCE_GONE", `counterparty ${target} no longer exists in 1C`);
+    return { counterparty: target, partner: String(counterparty.Партнер_Key ?? "") };
+  }
+
+  /** The owned order values named by the command that differ from what 1C holds; lines merged row by row. */
+  async function orderChanges(command: OnecOrderUpsert, current: OnecRecord): Promise<Record<string, unknown>> {
+    const write = new Set(command.write ?? ["status", "title", "customer", "lines"]);
+    const body: Record<string, unknown> = {};
+    if (write.has("status") && current.Статус !== command.order.status) body.Статус = command.order.status;
+    if (write.has("title") && !storedForms.holds(OnecSets.order, "Комментарий", command.order.comment, current.Комментарий)) body.Комментарий = command.order.comment;
+    if (write.has("customer")) {
+      const parties = await orderParties(command);
+      if (current.Контрагент_Key !== parties.counterparty) body.Контрагент_Key = parties.counterparty;
+      if (current.Партнер_Key !== parties.partner) body.Партнер_Key = parties.partner;
+    }
+    if (write.has("lines")) {
+      const products = await resolveProducts(command.lines);
+      const header = command.order.header;
+      const merged = mergeOrderRows(Array.isArray(current.Товары) ? (current.Товары as Row[]) : [], wantedLines(command, products), {
+        vatRate: header?.vatRate ?? null,
+        warehouse: newRowWarehouse(current, header?.warehouse ?? null),
+        pricesIncludeVat: current.ЦенаВключаетНДС === true,
+      });
+      if (merged.changed) body.Товары = merged.rows;
+    }
+    return body;
   }
 
   async function applyOrder(command: OnecOrderUpsert, pair: Mapping): Promise<Applied> {
-    const customerPair = await mapping.resolve(command.customer, "onec");
-    const customer = customerPair && customerPair.state !== "claimed" ? { targetId: idOn(customerPair, "onec") } : null;
-    if (!customer?.targetId) {
-      // References first: the counterparty command is on its way; try again shortly.
-      throw retryable("REFERENCE_NOT_READY", `counterparty of ${command.customer.entity} ${command.customer.id} is not in 1C yet`, { retryAfterMs: 1_000 });
-    }
-    const counterparty = await onec.get(OnecSets.counterparty, customer.targetId);
-    if (!counterparty) throw permanent("REFERENCE_GONE", `counterparty ${customer.targetId} no longer exists in 1C`);
-    const products = await resolveProducts(command.lines);
-    const body = toOrderBody(command, { counterparty: customer.targetId, partner: String(counterparty.Партнер_Key ?? ""), products });
-
-    let applied: Applied;
     if (pair.targetId) {
-      await onec.patch(OnecSets.order, pair.targetId, body);
-      applied = { ref: pair.targetId, created: false, detail: "order updated" };
-    } else {
-      const found = await findOne(OnecSets.order, `НомерПоДаннымКлиента eq ${odataString(orderInverseId(command.source))}`);
-      if (found) {
-        await onec.patch(OnecSets.order, found.Ref_Key, body);
-        await mapping.confirm(pair.id, found.Ref_Key);
-        applied = { ref: found.Ref_Key, created: false, detail: "found by inverse id after an interrupted create; updated" };
-      } else {
-        const created = await onec.create(OnecSets.order, { Date: onecDate(new Date()), ...body });
-        deps.afterCreate?.();
-        await mapping.confirm(pair.id, created.Ref_Key);
-        applied = { ref: created.Ref_Key, created: true, detail: "order created" };
-      }
-      await linkDeal(command.source, applied.ref);
+      const current = await onec.get(OnecSets.order, pair.targetId);
+      if (!current) throw permanent("TARGET_GONE", `order ${pair.targetId} no longer exists in 1C`);
+      const moved = movedSince(command, current);
+      if (moved) return decideAgain("order", current.Ref_Key, String(current.DataVersion), moved);
+      return patchOwned(OnecSets.order, "order", current, await orderChanges(command, current), "order");
     }
-    const stored = await verifyStored(applied.ref, body);
-    return { ...applied, detail: `${applied.detail}; ${stored}` };
+    const found = await findOne(OnecSets.order, `НомерПоДаннымКлиента eq ${odataString(orderInverseId(command.source))}`);
+    let applied: Applied;
+    if (found) {
+      applied = { ...(await patchOwned(OnecSets.order, "order", found, await orderChanges(command, found), "found by inverse id after an interrupted create")), result: "applied" };
+      await mapping.confirm(pair.id, found.Ref_Key);
+    } else {
+      const parties = await orderParties(command);
+      const sent = toNewOrderBody(command, { ...parties, products: await resolveProducts(command.lines) }, onecDate(new Date(), deps.timeZone));
+      const created = await onec.create(OnecSets.order, sent);
+      deps.afterCreate?.();
+      await mapping.confirm(pair.id, created.Ref_Key);
+      storedForms.learn(OnecSets.order, sent, created);
+      applied = {
+        ref: created.Ref_Key,
+        result: "created",
+        detail: `order created as ${String(created.Number)}, СуммаДокумента ${String(created.СуммаДокумента)}; ${storedDifferences(sent, created)}`,
+        dataVersion: String(created.DataVersion ?? ""),
+      };
+    }
+    await linkDeal(command.source, applied.ref);
+    return applied;
   }
 
   /** Write the 1C Ref_Key back on the deal; crm-writer applies it (dedupe id keeps it single). */
@@ -128,34 +239,40 @@ export function createOnecWriter(deps: WriterDeps) {
     await publishJson(bus.js, subjects.command("bitrix24", "deal"), link, { msgId: crmCommandId(link), schema: SchemaVersions.crmCommand });
   }
 
-  /** 1C may silently ignore, truncate or reset values: re-read, and say what it stored. */
-  async function verifyStored(ref: string, sent: Record<string, unknown>): Promise<string> {
-    const stored = await onec.get(OnecSets.order, ref);
-    if (!stored) throw retryable("ONEC_NOT_VISIBLE", `order ${ref} not readable right after the write`);
+  /** 1C may silently ignore, truncate or reset values: say what it stored differently (the record's history shows it). */
+  function storedDifferences(sent: Record<string, unknown>, stored: Record<string, unknown>): string {
     const differences: string[] = [];
-    for (const key of ["Статус", "Контрагент_Key", "Партнер_Key", "Комментарий"]) {
-      if (stored[key] !== sent[key]) differences.push(`${key}: sent ${JSON.stringify(sent[key])}, stored ${JSON.stringify(stored[key])}`);
+    for (const [key, value] of Object.entries(sent)) {
+      if (Array.isArray(value)) {
+        const kept = Array.isArray(stored[key]) ? (stored[key] as unknown[]).length : -1;
+        if (kept !== value.length) differences.push(`${key}: sent ${value.length} rows, stored ${kept}`);
+      } else if (JSON.stringify(stored[key]) !== JSON.stringify(value)) {
+        differences.push(`${key}: sent ${JSON.stringify(value)}, stored ${JSON.stringify(stored[key])}`);
+      }
     }
-    const sentLines = (sent.Товары as unknown[]).length;
-    const storedLines = Array.isArray(stored.Товары) ? stored.Товары.length : -1;
-    if (sentLines !== storedLines) differences.push(`Товары: sent ${sentLines} lines, stored ${storedLines}`);
-    if (differences.length > 0) logger.warn("1C stored different values than sent", { ref, differences });
-    const summary = `stored as ${String(stored.Number)}, ${storedLines} lines, СуммаДокумента ${String(stored.СуммаДокумента)}, DataVersion ${String(stored.DataVersion)}`;
-    return differences.length > 0 ? `${summary}; differs: ${differences.join("; ")}` : summary;
+    if (differences.length > 0) logger.warn("1C stored different values than sent", { ref: stored.Ref_Key, differences });
+    const summary = `DataVersion ${String(stored.DataVersion)}`;
+    return differences.length > 0 ? `${summary}; 1C stored differently: ${differences.join("; ")}` : summary;
   }
 
   /** A deleted deal: mark the 1C order for deletion (unposting first) or set the cancel status. */
   async function applyDelete(command: OnecOrderDelete, pair: Mapping): Promise<Applied> {
     if (!pair.targetId) throw permanent("NOT_MAPPED", `deal ${command.source.id} has no confirmed 1C order`);
     const record = await onec.get(OnecSets.order, pair.targetId);
+    let stored: OnecRecord | null = record;
     if (record && command.mode === "deletionMark") {
       if (record.Posted === true) await onec.unpost(OnecSets.order, pair.targetId);
-      await onec.patch(OnecSets.order, pair.targetId, { DeletionMark: true });
+      stored = await onec.patch(OnecSets.order, pair.targetId, { DeletionMark: true });
     } else if (record && command.status) {
-      await onec.patch(OnecSets.order, pair.targetId, { Статус: command.status });
+      stored = await onec.patch(OnecSets.order, pair.targetId, { Статус: command.status });
     }
     await mapping.markDeleted(pair.id);
-    return { ref: pair.targetId, created: false, detail: record ? `order ${command.mode === "deletionMark" ? "marked for deletion" : `set to ${command.status}`}; mapping marked deleted` : "order already gone in 1C; mapping marked deleted" };
+    return {
+      ref: pair.targetId,
+      result: "applied",
+      detail: record ? `order ${command.mode === "deletionMark" ? "marked for deletion" : `set to ${command.status}`}; mapping marked deleted` : "order already gone in 1C; mapping marked deleted",
+      dataVersion: stored?.DataVersion ? String(stored.DataVersion) : null,
+    };
   }
 
   return async function apply(command: OnecCommand, context: MessageContext): Promise<void> {
@@ -191,7 +308,8 @@ export function createOnecWriter(deps: WriterDeps) {
       if (!decision.write) {
         // An echo is this state applied: record its version, or an older command arriving later would pass as new.
         if (decision.result === "echo") {
-          await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.type === "onec.order.delete" ? null : (command.syncView ?? null));
+          const values = command.type === "onec.order.delete" ? null : (state?.values ?? command.syncView ?? null);
+          await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, values);
         }
         await report(decision.result, decision.detail, pair.targetId);
         return;
@@ -203,10 +321,19 @@ export function createOnecWriter(deps: WriterDeps) {
           : command.type === "onec.order.delete"
             ? await applyDelete(command, pair)
             : await applyCounterparty(command, pair);
-      const values = command.type === "onec.order.delete" ? null : (command.syncView ?? null);
+      if (applied.result === "stale") {
+        // Not written: the state stays as it was, and the pair is decided again.
+        await report("stale", applied.detail, applied.ref);
+        return;
+      }
+      const view = command.type === "onec.order.delete" ? null : (command.syncView ?? null);
+      const values = view && applied.dataVersion ? recordedAfterWrite(view, applied.dataVersion, state?.values ?? null) : view;
       const recorded = await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, values);
       if (!recorded.recorded) logger.warn("sync state changed under the lease; kept the newer record", { mappingId: pair.id });
-      await report(applied.created ? "created" : "applied", applied.detail, applied.ref);
+      await report(applied.result, applied.detail, applied.ref);
     });
   };
 }
+
+const EMPTY_REF = "00000000-0000-0000-0000-000000000000";
+const filledRef = (v: unknown) => typeof v === "string" && v !== "" && v !== EMPTY_REF;

@@ -1,5 +1,6 @@
 import { masterOf, type Policy } from "@concord/policy";
 import type { CrmCustomerSnapshot, OnecCounterparty } from "@concord/contracts";
+import type { SyncPoint } from "./pair-state";
 import { reconcileFields, type FieldDecision } from "./reconcile-fields";
 
 /** A customer as one side shows it: a CRM company/contact, a 1C counterparty. */
@@ -31,7 +32,7 @@ const companyForms = new Set(["ЮрЛицо", "ИндивидуальныйПр�
  * INN and KPP). A company never turns into a contact, so 1C's legal form is never written to
  * the CRM; a CRM company agrees with any 1C legal-entity form.
  */
-export function reconcileCustomer(input: { crm: CustomerView; onec: CustomerView; last: { crm: CustomerView | null; onec: CustomerView | null }; policy: Policy }): FieldDecision<CustomerField, CustomerView> {
+export function reconcileCustomer(input: { crm: CustomerView; onec: CustomerView; last: SyncPoint<CustomerView>; policy: Policy }): FieldDecision<CustomerField, CustomerView> {
   const { policy } = input;
   const flows = policy.flows.customer;
   return reconcileFields<CustomerField, CustomerView>(

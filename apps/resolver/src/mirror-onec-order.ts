@@ -14,6 +14,7 @@ import {
 import { publishJson } from "@concord/bus";
 import { statusToStage } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
+import { unitPaid } from "./order-view";
 
 /**
  * An order a manager created in 1C becomes a deal: references first — its counterparty becomes
@@ -66,7 +67,7 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
     ...(order.paymentState ? { [policy.fieldMap.paymentState]: order.paymentState } : {}),
     ...(order.shipmentState ? { [policy.fieldMap.shipmentState]: order.shipmentState } : {}),
   };
-  const rows = order.lines.map((l) => ({ product: { system: "onec" as const, entity: "product" as const, id: l.product!.ref }, name: l.product!.name, price: l.price, quantity: l.quantity }));
+  const rows = order.lines.map((l) => ({ product: { system: "onec" as const, entity: "product" as const, id: l.product!.ref }, name: l.product!.name, price: unitPaid(l), quantity: l.quantity }));
   const syncView = { title: fields.TITLE, status: stage, customer: null, lines: "", number: order.number, posted: order.posted, paymentState: order.paymentState, shipmentState: order.shipmentState };
   const command: CrmDealCreate = { ...base, type: "bitrix24.deal.create", source: orderRef, customer: customerRef, fields, rows, syncView, contentHash: contentHash([fields, rows]) };
   await publish(command, "deal");

@@ -1,6 +1,7 @@
 import { isSyncError } from "@concord/contracts";
 import { masterOf, stageToStatus, statusToStage, type Policy } from "@concord/policy";
 import { orderFields, type OrderField, type OrderView } from "./order-view";
+import type { SyncPoint } from "./pair-state";
 import { reconcileFields, type FieldDecision, type FieldConflict } from "./reconcile-fields";
 
 export type OrderConflict = FieldConflict<OrderField>;
@@ -27,7 +28,7 @@ function tryMap(map: () => string): string | null {
 export function reconcileOrder(input: {
   crm: OrderView;
   onec: OrderView;
-  last: { crm: OrderView | null; onec: OrderView | null };
+  last: SyncPoint<OrderView>;
   policy: Policy;
   categoryId: string;
 }): OrderDecision {

@@ -1,4 +1,4 @@
-import type { DealSnapshot, OnecOrderSnapshot } from "@concord/contracts";
+import { toMoney, type DealSnapshot, type OnecOrderSnapshot } from "@concord/contracts";
 
 /**
  * An order as one side shows it, field by field, in that side's own terms (a CRM stage on the
@@ -49,13 +49,24 @@ export function crmOrderView(snapshot: DealSnapshot, fieldMap: DealFieldMap): Or
   };
 }
 
+type OnecLine = OnecOrderSnapshot["order"]["lines"][number];
+
+/**
+ * What the customer pays per unit on a 1C line, VAT included: the terms in which a deal row's
+ * PRICE is stated (1C keeps list price, manual discount and VAT apart; compare the result).
+ */
+export function unitPaid(line: OnecLine): string {
+  const total = Number(line.total ?? line.sum);
+  return toMoney(line.quantity > 0 ? total / line.quantity : Number(line.price));
+}
+
 export function onecOrderView(snapshot: OnecOrderSnapshot, customer: string | null): OrderView {
   const { order } = snapshot;
   return {
     title: order.comment,
     status: order.status,
     customer,
-    lines: linesText(order.lines.map((l) => ({ sku: l.product?.sku ?? null, quantity: l.quantity, price: l.price }))),
+    lines: linesText(order.lines.map((l) => ({ sku: l.product?.sku ?? null, quantity: l.quantity, price: unitPaid(l) }))),
     number: orNull(order.number),
     posted: order.posted,
     paymentState: orNull(order.paymentState),

@@ -6,7 +6,9 @@ import {
   type OnecCounterpartyUpsert,
   type OnecOrderUpsert,
   type RecordRef,
+  VAT_RATES,
 } from "@concord/contracts";
+import type { OnecOrderDefaults } from "@concord/policy";
 
 export type DealProjection =
   | { kind: "skip"; reason: string }
@@ -17,7 +19,15 @@ export type DealProjection =
  * hashes cover exactly the projected fields, so a deal change that does not touch them (our
  * own ORIGIN_ID write-back, say) projects to the same hashes and is recognised as an echo.
  */
-export function projectDeal(snapshot: DealSnapshot, now: Date, toStatus: (stageId: string) => string): DealProjection {
+/** The 1C СтавкаНДС for a Bitrix24 row's TAX_RATE; null when the row has none (the install's default applies). */
+export function vatRateOf(taxRate: number | null | undefined): string | null {
+  if (taxRate === null || taxRate === undefined) return null;
+  const rate = Object.entries(VAT_RATES).find(([name, percent]) => percent === taxRate && name !== "БезНДС");
+  if (!rate) throw permanent("VAT_RATE_UNMAPPED", `a deal row has a tax rate of ${taxRate}%, which has no 1C СтавкаНДС (${Object.keys(VAT_RATES).join(", ")})`);
+  return rate[0];
+}
+
+export function projectDeal(snapshot: DealSnapshot, now: Date, toStatus: (stageId: string) => string, orderDefaults?: OnecOrderDefaults): DealProjection {
   const { deal, customer } = snapshot;
   // Not errors: the deal is still being filled in, and its next change will bring us back.
   if (!customer) return { kind: "skip", reason: "deal has no company or contact yet" };
@@ -38,15 +48,24 @@ export function projectDeal(snapshot: DealSnapshot, now: Date, toStatus: (stageI
     email: customer.email,
     phone: customer.phone,
   };
+  // Discounts and taxes travel with each row, so the 1C total equals the deal's amount.
   const lines = snapshot.rows.map((row, i) => ({
     lineNumber: i + 1,
     sku: row.sku as string,
     name: row.name,
     quantity: row.quantity,
     price: row.price,
+    ...(row.listPrice !== undefined && row.listPrice !== row.price ? { listPrice: row.listPrice } : {}),
+    ...(row.taxRate !== undefined && row.taxRate !== null ? { vatRate: vatRateOf(row.taxRate) } : {}),
     sum: toMoney(Number(row.price) * row.quantity),
   }));
-  const order = { status, currency: deal.currency, amount: deal.amount, comment: deal.title };
+  const order = {
+    status,
+    currency: deal.currency,
+    amount: deal.amount,
+    comment: deal.title,
+    ...(orderDefaults ? { header: { ...orderDefaults } } : {}),
+  };
 
   return {
     kind: "commands",

@@ -31,6 +31,11 @@ export interface FieldDecision<F extends string, V extends Record<F, unknown>> {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** The master still holds the value once sent, and the target still holds its stored form of it. */
+function storedAsSent<F extends string, V extends Record<F, unknown>>(sent: Partial<V> | undefined, stored: V | null, field: F, master: V[F], target: V[F]): boolean {
+  return sent !== undefined && field in sent && stored !== null && same(sent[field], master) && same(stored[field], target);
+}
+
 /**
  * Decides one pair from both sides' current views and their views at the last sync. Per field:
  * when the sides agree, nothing; otherwise the field's master wins and its value is written to
@@ -42,7 +47,7 @@ export function reconcileFields<F extends string, V extends Record<F, unknown>>(
   rules: FieldRules<F, V>,
   crm: V,
   onec: V,
-  last: { crm: V | null; onec: V | null },
+  last: { crm: V | null; onec: V | null; sentToCrm?: Partial<V>; sentToOnec?: Partial<V> },
 ): FieldDecision<F, V> {
   const toOnec: Partial<V> = {};
   const toCrm: Partial<V> = {};
@@ -50,6 +55,8 @@ export function reconcileFields<F extends string, V extends Record<F, unknown>>(
   const unsupported: F[] = [];
   for (const field of rules.fields) {
     if (rules.agree(field, crm[field], onec[field])) continue;
+    // The target keeps the value Concord sent in its own form (cut, trimmed, rounded): agreed.
+    if (storedAsSent(last.sentToOnec, last.onec, field, crm[field], onec[field]) || storedAsSent(last.sentToCrm, last.crm, field, onec[field], crm[field])) continue;
     const master = rules.masterOf(field);
     const crmChanged = last.crm === null || !same(crm[field], last.crm[field]);
     const onecChanged = last.onec === null || !same(onec[field], last.onec[field]);

@@ -5,6 +5,7 @@ import {
   commandId,
   contentHash,
   crmCommandId,
+  toMoney,
   type CrmDealUpdate,
   type CrmProductUpsert,
   permanent,
@@ -18,10 +19,10 @@ import {
 } from "@concord/contracts";
 import { publishJson, requestRpc, type Bus, type MappingClient } from "@concord/bus";
 import { stageToStatus, type Policy } from "@concord/policy";
-import { crmOrderView, onecOrderView, type OrderView } from "./order-view";
+import { crmOrderView, onecOrderView, unitPaid, type OrderView } from "./order-view";
 import { reconcileOrder } from "./order-reconcile";
 import { projectDeal } from "./projection";
-import { readPairState, recordAgreement, recordConflicts } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
 
 export interface PairDeps {
   bus: Bus;
@@ -64,7 +65,8 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   const crmView = crmOrderView(deal, policy.fieldMap);
   const onecView = onecOrderView(onec, await customerKey(deps, onec));
   const state = await readPairState<OrderView>(mapping, pair.id);
-  const decision = reconcileOrder({ crm: crmView, onec: onecView, last: state.last, policy, categoryId: deal.deal.categoryId });
+  const { last, learned } = learnStoredForms(state, onec.order.dataVersion, onecView);
+  const decision = reconcileOrder({ crm: crmView, onec: onecView, last, policy, categoryId: deal.deal.categoryId });
   await recordConflicts(mapping, pair.id, "order", decision.conflicts, messageId);
 
   const onecVersion: SourceVersion = { modifiedAt: deal.deal.modifiedAt, fetchedAt: readAt };
@@ -102,13 +104,14 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
     writes.push(`CRM ${Object.keys(decision.toCrm).join(", ")}`);
   }
   const notes = [
+    learned.length > 0 ? storedFormsNote(learned, last, onecView) : "",
     decision.conflicts.length > 0 ? `conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "",
     decision.unsupported.length > 0 ? `not synced yet: ${decision.unsupported.join(", ")}` : "",
   ].filter(Boolean);
 
   if (writes.length === 0) {
     // Both sides agree: this is the new sync point for conflict detection.
-    await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: crmVersion, onec: onecVersion });
+    await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: crmVersion, onec: onecVersion }, last);
     return { result: "echo", detail: ["both sides agree", ...notes].join("; ") };
   }
   return { result: "commanded", detail: [`writes: ${writes.join("; ")}`, ...notes].join("; ") };
@@ -129,7 +132,7 @@ async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: str
       const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: readAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]) };
       await publishJson(deps.bus.js, deps.subjects.command("bitrix24", "product"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
     }
-    rows.push({ product: ref, name: line.product.name, price: line.price, quantity: line.quantity });
+    rows.push({ product: ref, name: line.product.name, price: unitPaid(line), quantity: line.quantity });
   }
   return rows;
 }
@@ -143,21 +146,32 @@ function onecOrderCommand(
   next: OrderView,
   sourceVersion: SourceVersion,
 ): OnecOrderUpsert {
-  const projection = projectDeal(deal, new Date(), (stage) => stageToStatus(policy, stage));
+  const projection = projectDeal(deal, new Date(), (stage) => stageToStatus(policy, stage), policy.onecOrder);
   if (projection.kind === "skip") throw new Error(`cannot update the 1C order: ${projection.reason}`);
   const base = projection.order;
   const keepLines = !("lines" in toOnec);
   const lines = keepLines
-    ? onec.order.lines.map((l) => ({ lineNumber: l.lineNumber, sku: l.product?.sku ?? "", name: l.product?.name ?? "", quantity: l.quantity, price: l.price, sum: l.sum }))
+    ? onec.order.lines.map((l) => ({ lineNumber: l.lineNumber, sku: l.product?.sku ?? "", name: l.product?.name ?? "", quantity: l.quantity, price: unitPaid(l), sum: toMoney(Number(unitPaid(l)) * l.quantity) }))
     : base.lines;
   const order = {
     ...base.order,
     status: toOnec.status ?? onec.order.status,
     comment: toOnec.title ?? onec.order.comment,
   };
+  // Only what the decision changes is written; the writer merges it into what 1C holds.
+  const write = (["status", "title", "customer", "lines"] as const).filter((field) => field in toOnec);
   // Bound to the 1C version it corrects: undoing a 1C edit of a CRM-owned field writes the same
   // content as the last write, and must be taken neither for an echo by the writer nor for a
   // duplicate by the stream (same source version, same content → same command id).
-  const content = { order, customer: base.customer, lines, against: onec.order.dataVersion };
-  return { ...base, sourceVersion, order, lines, contentHash: contentHash(content), syncView: next as unknown as Record<string, unknown> };
+  const content = { order, customer: base.customer, lines, write, against: onec.order.dataVersion };
+  return {
+    ...base,
+    sourceVersion,
+    order,
+    lines,
+    write,
+    decidedAgainst: { dataVersion: onec.order.dataVersion },
+    contentHash: contentHash(content),
+    syncView: next as unknown as Record<string, unknown>,
+  };
 }

@@ -16,7 +16,7 @@ import {
 import { publishJson, reportOutcome, requestRpc, type MessageContext } from "@concord/bus";
 import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView } from "./customer-reconcile";
 import type { ResolverDeps } from "./resolve-deal";
-import { readPairState, recordAgreement, recordConflicts } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
 import { waitForEventSecond } from "./settle";
 
 /**
@@ -59,7 +59,8 @@ export function createCustomerResolver(deps: ResolverDeps) {
     const crmView = crmCustomerView(crm);
     const onecView = onecCustomerView(onec.counterparty);
     const state = await readPairState<CustomerView>(mapping, pair.id);
-    const decision = reconcileCustomer({ crm: crmView, onec: onecView, last: state.last, policy });
+    const { last, learned } = learnStoredForms(state, onec.counterparty.dataVersion, onecView);
+    const decision = reconcileCustomer({ crm: crmView, onec: onecView, last, policy });
     await recordConflicts(mapping, pair.id, "counterparty", decision.conflicts, messageId);
     const version: SourceVersion = { modifiedAt: readAt, fetchedAt: readAt };
     const crmRef = { system: "bitrix24" as const, entity: crmEntity, id: crmId };
@@ -69,7 +70,17 @@ export function createCustomerResolver(deps: ResolverDeps) {
       const counterparty = { name: next.name, kind: next.kind, email: next.email, phone: next.phone, inn: "inn" in decision.toOnec ? next.inn : null, kpp: "kpp" in decision.toOnec ? next.kpp : null };
       // Bound to the 1C version it corrects, so undoing a 1C edit of a CRM-owned field is no echo.
       const hash = contentHash({ counterparty, against: onec.counterparty.dataVersion });
-      const command: OnecCounterpartyUpsert = { v: 1, type: "onec.counterparty.upsert", source: crmRef, sourceVersion: version, issuedAt: readAt, counterparty, contentHash: hash, syncView: { ...next } };
+      const command: OnecCounterpartyUpsert = {
+        v: 1,
+        type: "onec.counterparty.upsert",
+        source: crmRef,
+        sourceVersion: version,
+        issuedAt: readAt,
+        counterparty,
+        decidedAgainst: { dataVersion: onec.counterparty.dataVersion },
+        contentHash: hash,
+        syncView: { ...next },
+      };
       await publishJson(bus.js, subjects.command("onec", "counterparty"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
       writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);
     }
@@ -96,9 +107,12 @@ export function createCustomerResolver(deps: ResolverDeps) {
       await publishJson(bus.js, subjects.command("bitrix24", "company"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
       writes.push(`CRM ${Object.keys(decision.toCrm).join(", ")}`);
     }
-    const notes = decision.conflicts.length > 0 ? `; conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "";
+    const notes = [
+      learned.length > 0 ? `; ${storedFormsNote(learned, last, onecView)}` : "",
+      decision.conflicts.length > 0 ? `; conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "",
+    ].join("");
     if (writes.length === 0) {
-      await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: version, onec: version });
+      await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: version, onec: version }, last);
       await report("echo", `both sides agree${notes}`);
       return;
     }

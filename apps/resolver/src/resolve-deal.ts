@@ -125,7 +125,7 @@ export function createDealResolver(deps: ResolverDeps) {
       await report("skipped", "policy: creating 1C orders from deals is off");
       return;
     }
-    const projection = projectDeal(snapshot, new Date(now()), (stage) => stageToStatus(policy, stage));
+    const projection = projectDeal(snapshot, new Date(now()), (stage) => stageToStatus(policy, stage), policy.onecOrder);
     if (projection.kind === "skip") {
       await report("skipped", projection.reason);
       return;

@@ -243,6 +243,8 @@ export class Store {
   create(set: string, body: unknown, options: WriteOptions): WriteResult {
     const spec = this.spec(set);
     const data = this.defaults(spec);
+    // A new order in the form takes "prices include VAT" from the default agreement (as most do).
+    if (options.managerForm && spec.name === "Document_ЗаказКлиента") data.ЦенаВключаетНДС = true;
     this.applyBody(spec, data, body);
     this.beforeWrite(spec, data, null, options);
     data.Ref_Key = newGuid();

@@ -153,7 +153,7 @@ describe("the manager's form fills defaults; a program gets nothing", () => {
   });
 
   test("admin create fills the header references and a row's empty VAT, keeps explicit values, and posts", async () => {
-    const r = await admin("POST", `records/${encodeURIComponent(ORDERS)}`, { ...(await bare()), Валюта_Key: FAR_WAREHOUSE });
+    const r = await admin("POST", `records/${encodeURIComponent(ORDERS)}`, { ...(await bare()), Валюта_Key: FAR_WAREHOUSE, ЦенаВключаетНДС: false });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({
       Организация_Key: SEED_REFS.organisation,
@@ -166,6 +166,12 @@ describe("the manager's form fills defaults; a program gets nothing", () => {
     expect(r.json.Товары[0]).toMatchObject({ СтавкаНДС: "НДС20", СуммаНДС: 40, СуммаСНДС: 240 });
     expect(r.json.Товары[1]).toMatchObject({ СтавкаНДС: "БезНДС", СуммаНДС: 0, Склад_Key: FAR_WAREHOUSE });
     expect((await admin("POST", `records/${encodeURIComponent(ORDERS)}/${r.json.Ref_Key}/Post`)).status).toBe(200);
+  });
+
+  test("a new order in the form takes prices including VAT from the default agreement", async () => {
+    const r = await admin("POST", `records/${encodeURIComponent(ORDERS)}`, await bare());
+    expect(r.json).toMatchObject({ ЦенаВключаетНДС: true, СуммаДокумента: 250 });
+    expect(r.json.Товары[0]).toMatchObject({ СтавкаНДС: "НДС20", СуммаНДС: 33.33, СуммаСНДС: 200 });
   });
 
   test("an OData create gets nothing filled and does not post; an admin edit of it then fills the form", async () => {

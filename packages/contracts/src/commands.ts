@@ -12,6 +12,14 @@ export const SourceVersionSchema = z.object({
 });
 export type SourceVersion = z.infer<typeof SourceVersionSchema>;
 
+/**
+ * The 1C state a decision was made against. The writer re-reads `DataVersion` right before it
+ * writes; when 1C moved on meanwhile, it does not write and the pair is decided again.
+ */
+export const DecidedAgainstSchema = z.object({
+  dataVersion: z.string().min(1).describe("DataVersion of the 1C record the resolver read"),
+});
+
 const commandBase = {
   v: z.literal(1).describe("Schema version"),
   source: RecordRefSchema.describe("The record this command mirrors"),
@@ -31,20 +39,40 @@ export const OnecCounterpartyUpsertSchema = z.object({
     inn: z.string().nullable().optional().describe("ИНН to write; null/absent leaves 1C's value (1C owns it by default)"),
     kpp: z.string().nullable().optional().describe("КПП to write; null/absent leaves 1C's value"),
   }),
+  decidedAgainst: DecidedAgainstSchema.optional(),
   contentHash: z.string().describe("Hash of the projected fields: equal hashes mean nothing to write"),
   syncView: z.record(z.string(), z.unknown()).optional().describe("The counterparty's view after the write (recorded as sync state)"),
 });
 export type OnecCounterpartyUpsert = z.infer<typeof OnecCounterpartyUpsertSchema>;
 
 export const OnecOrderLineSchema = z.object({
-  lineNumber: z.number().int().positive().describe("LineNumber, 1-based, required by 1C"),
+  lineNumber: z.number().int().positive().describe("Position among the deal's rows, 1-based (1C renumbers its rows itself)"),
   sku: z.string().min(1).describe("Article (Артикул) that identifies the Catalog_Номенклатура item"),
   name: z.string().describe("Product name as the CRM shows it (for messages)"),
   quantity: QuantitySchema,
-  price: MoneySchema.describe("Цена"),
-  sum: MoneySchema.describe("Сумма = price × quantity"),
+  price: MoneySchema.describe("What the customer pays per unit, discount and VAT included (Bitrix24 PRICE)"),
+  listPrice: MoneySchema.optional().describe("Per unit before the discount, VAT included (Bitrix24 PRICE_BRUTTO); absent = price"),
+  vatRate: z.string().nullable().optional().describe("СтавкаНДС from the row's tax rate; null/absent = the install's default rate"),
+  sum: MoneySchema.describe("What the customer pays for the row: price × quantity"),
 });
 export type OnecOrderLine = z.infer<typeof OnecOrderLineSchema>;
+
+/**
+ * What UT 11 needs on an order it is to post, which its form fills for a person and a program
+ * must send (policy `onecOrder`). Written when Concord creates an order, never on an update:
+ * after that they are the 1C manager's.
+ */
+export const OnecOrderHeaderSchema = z.object({
+  organisation: z.string().describe("Организация_Key"),
+  agreement: z.string().describe("Соглашение_Key (the agreement that sets price type and terms)"),
+  warehouse: z.string().describe("Склад_Key"),
+  currency: z.string().describe("Валюта_Key"),
+  businessOperation: z.string().describe("ХозяйственнаяОперация, e.g. РеализацияКлиенту"),
+  vatRate: z.string().describe("СтавкаНДС for rows whose CRM row has no tax rate"),
+  pricesIncludeVat: z.boolean().describe("ЦенаВключаетНДС"),
+});
+export type OnecOrderHeader = z.infer<typeof OnecOrderHeaderSchema>;
+
 
 /** Create or update the 1C customer order (Document_ЗаказКлиента) that mirrors a CRM deal. */
 export const OnecOrderUpsertSchema = z.object({
@@ -56,8 +84,14 @@ export const OnecOrderUpsertSchema = z.object({
     currency: z.string().describe("CURRENCY_ID of the deal"),
     amount: MoneySchema.describe("Deal amount; 1C recomputes СуммаДокумента from lines"),
     comment: z.string().describe("Комментарий: the deal title"),
+    header: OnecOrderHeaderSchema.optional().describe("Defaults a new order needs to post; absent leaves 1C's"),
   }),
-  lines: z.array(OnecOrderLineSchema).min(1).describe("Товары, whole (1C writes a tabular part only whole)"),
+  lines: z.array(OnecOrderLineSchema).min(1).describe("The deal's rows; merged into Товары row by row (product + occurrence)"),
+  write: z
+    .array(z.enum(["status", "title", "customer", "lines"]))
+    .optional()
+    .describe("On an update, the owned fields to write (absent: all owned fields); nothing else is sent"),
+  decidedAgainst: DecidedAgainstSchema.optional(),
   contentHash: z.string().describe("Hash of the projected fields: equal hashes mean nothing to write"),
   syncView: z.record(z.string(), z.unknown()).optional().describe("The order's view after the write (recorded as sync state)"),
 });

@@ -23,6 +23,8 @@ export {
   SourceVersionSchema,
   OnecCounterpartyUpsertSchema,
   OnecOrderLineSchema,
+  OnecOrderHeaderSchema,
+  DecidedAgainstSchema,
   OnecOrderUpsertSchema,
   OnecCommandSchema,
   CrmDealLinkSchema,
@@ -40,6 +42,7 @@ export type {
   SourceVersion,
   OnecCounterpartyUpsert,
   OnecOrderLine,
+  OnecOrderHeader,
   OnecOrderUpsert,
   OnecCommand,
   CrmDealLink,
@@ -128,5 +131,7 @@ export { Bitrix24EventNames, Bitrix24EventPayloadSchema, OnecObjects, OnecNotifi
 export type { Bitrix24EventName, Bitrix24EventPayload, OnecObject, OnecNotification } from "./inbound";
 export { withCallRetry, defaultCallRetry } from "./call-retry";
 export type { CallRetryOptions } from "./call-retry";
-export { decideWrite } from "./write-decision";
+export { decideWrite, SyncMeta, recordedAfterWrite } from "./write-decision";
 export type { PairWriteState, WriteDecision } from "./write-decision";
+export { VAT_RATES, vatPercent } from "./vat";
+export type { VatRate } from "./vat";

@@ -30,8 +30,9 @@ export const OnecOrderLineViewSchema = z.object({
   lineNumber: z.number().int().positive(),
   product: OnecProductSchema.nullable().describe("The line's product, null for a broken reference"),
   quantity: QuantitySchema,
-  price: MoneySchema,
-  sum: MoneySchema,
+  price: MoneySchema.describe("Цена"),
+  sum: MoneySchema.describe("Сумма (after the manual discount; VAT included only when the order's prices include it)"),
+  total: MoneySchema.optional().describe("What the customer pays for the row, VAT included: Сумма, plus СуммаНДС when prices exclude VAT"),
 });
 
 /** A 1C customer order (Document_ЗаказКлиента) with its lines, products and counterparty. */

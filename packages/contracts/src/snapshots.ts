@@ -17,8 +17,10 @@ export const CrmDealRowSchema = z.object({
   productId: z.string().describe("PRODUCT_ID (\"0\" for a free-text row)"),
   name: z.string().describe("PRODUCT_NAME"),
   sku: z.string().nullable().describe("The product's article (SKU) in the CRM catalogue; null for free rows"),
-  price: MoneySchema.describe("PRICE per unit"),
+  price: MoneySchema.describe("PRICE per unit: what the customer pays, discount and tax included"),
   quantity: QuantitySchema.describe("QUANTITY"),
+  listPrice: MoneySchema.optional().describe("PRICE_BRUTTO: per unit before the discount, tax included; absent = price"),
+  taxRate: z.number().nullable().optional().describe("TAX_RATE in percent; null when the row has no tax"),
 });
 export type CrmDealRow = z.infer<typeof CrmDealRowSchema>;
 

@@ -30,3 +30,16 @@ export function decideWrite(state: PairWriteState, command: { sourceVersion: Sou
   }
   return { write: true };
 }
+
+/**
+ * Sync state `values` hold a side's view plus two keys of Concord's own, shared by the writers
+ * and the resolver: `$written` — the target's version right after Concord's last write there,
+ * and `$sent` — per field, the value Concord sent that the target keeps in another form.
+ */
+export const SyncMeta = { written: "$written", sent: "$sent" } as const;
+
+/** The view a writer records after writing: what it meant to write, the version it left, and the stored forms still known. */
+export function recordedAfterWrite(view: Record<string, unknown>, dataVersion: string, previous: Record<string, unknown> | null): Record<string, unknown> {
+  const sent = previous?.[SyncMeta.sent];
+  return { ...view, [SyncMeta.written]: { dataVersion }, ...(sent && typeof sent === "object" ? { [SyncMeta.sent]: sent } : {}) };
+}

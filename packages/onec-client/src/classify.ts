@@ -7,6 +7,7 @@ export interface OnecErrorBody {
 }
 
 const LOCK = /блокир|lock/i;
+const VERSION_MOVED = "Concord: объект изменён после чтения";
 
 /**
  * Classifies a failed OData call. A 5xx without an `odata.error` body leaves the outcome unknown
@@ -23,6 +24,8 @@ export function classifyOnecError(status: number, body: OnecErrorBody | undefine
   if (status === 429 || status === 502 || status === 503 || status === 504) return retryable(`ONEC_HTTP_${status}`, message, options);
   if (status >= 500) {
     if (code === undefined) return retryable("ONEC_UNKNOWN_OUTCOME", message, options);
+    // The docs/1c extension's ПередЗаписью check: the record moved after Concord read it.
+    if (text.startsWith(VERSION_MOVED)) return retryable("ONEC_VERSION_MOVED", message, options);
     if (LOCK.test(text)) return retryable("ONEC_LOCKED", message, { ...options, retryAfterMs: options.retryAfterMs ?? 2_000 });
     return permanent("ONEC_REJECTED", message, options);
   }

@@ -14,4 +14,4 @@ export {
 
 export type { PolicyProblem } from "./parse-policy";
 export type { PolicyEntity } from "./ownership";
-export type { Policy, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";
+export type { Policy, OnecOrderDefaults, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";

@@ -52,6 +52,24 @@ describe("parsePolicy", () => {
     expect(policy.fieldMap.number).toBe("UF_CRM_ONEC_NUMBER");
   });
 
+  it("carries the defaults UT 11 needs on the orders Concord creates", () => {
+    const policy = loadPolicy(defaultPolicyPath);
+    expect(policy.onecOrder).toMatchObject({ businessOperation: "РеализацияКлиенту", vatRate: "НДС20", pricesIncludeVat: true });
+    expect(policy.onecOrder?.organisation).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses to create 1C orders without the order defaults, naming the fix", () => {
+    const start = shipped.indexOf("onecOrder:");
+    const end = shipped.indexOf("\n\n", start);
+    const text = shipped.slice(0, start) + shipped.slice(end + 2);
+    expect(messageOf(text)).toMatch(/createInErp is on but onecOrder is missing/);
+  });
+
+  it("names a VAT rate or a catalog reference that 1C would not take", () => {
+    expect(messageOf(edit(shipped, "vatRate: НДС20", "vatRate: НДС13"))).toMatch(/unknown 1C СтавкаНДС "НДС13"/);
+    expect(messageOf(edit(shipped, "warehouse: 2113acf2-6013-5e41-a269-b35f45a216bc", "warehouse: Основной склад"))).toMatch(/invalid warehouse "Основной склад"/);
+  });
+
   it("defaults flows that are not listed to off", () => {
     const text = edit(shipped, "  customer: { crmToErp: true, erpToCrm: true }\n", "");
     expect(parsePolicy(text, FILE).flows.customer).toEqual({ crmToErp: false, erpToCrm: false });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { VAT_RATES, type VatRate } from "@concord/contracts";
 
 /** The 1C order `Статус` enum values (Документ.ЗаказКлиента, ERP / УТ 11). */
 export const ONEC_STATUSES = ["НеСогласован", "Согласован", "КОбеспечению", "КОтгрузке", "Закрыт"] as const;
@@ -251,6 +252,39 @@ const fieldMapSchema = z
     }
   });
 
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const onecRef = (what: string) =>
+  z.string().regex(guidPattern, {
+    error: (issue) => `invalid ${what} ${quote(issue.input)}; expected the Ref_Key GUID of the 1C catalog item, e.g. 859f72cd-9fac-5b73-8b10-27cda8ec1fbf`,
+  });
+
+const vatRate = oneOf(Object.keys(VAT_RATES) as [VatRate, ...VatRate[]], "1C СтавкаНДС");
+
+/**
+ * What UT 11 needs on an order to post it: a person's order form fills these from their
+ * settings; an order Concord creates must carry them. Written at create only.
+ */
+const onecOrderSchema = z.strictObject({
+  /** Организация_Key: the selling company. */
+  organisation: onecRef("organisation"),
+  /** Соглашение_Key: the agreement with customers (price type, terms). */
+  agreement: onecRef("agreement"),
+  /** Склад_Key: the shipping warehouse. */
+  warehouse: onecRef("warehouse"),
+  /** Валюта_Key: the document currency. */
+  currency: onecRef("currency"),
+  /** ХозяйственнаяОперация. */
+  businessOperation: oneOf(
+    ["РеализацияКлиенту", "РеализацияКлиентуРеглУчет", "ПередачаНаКомиссию", "РеализацияБезПереходаПраваСобственности", "ОтгрузкаБезПереходаПраваСобственности"],
+    "1C ХозяйственнаяОперация",
+  ),
+  /** СтавкаНДС of rows whose CRM row has no tax rate. */
+  vatRate,
+  /** ЦенаВключаетНДС: whether 1C prices include VAT (the agreement's setting). */
+  pricesIncludeVat: z.boolean(),
+});
+export type OnecOrderDefaults = z.infer<typeof onecOrderSchema>;
+
 /**
  * True when no issue so far lies under one of these top-level keys (or replaces the whole
  * document), so a cross-section check can read them as typed.
@@ -285,6 +319,8 @@ export const policySchema = z
       erpOrder: erpOrderDelete,
     }),
     fieldMap: fieldMapSchema,
+    /** Defaults of the orders Concord creates in 1C (required when flows.order.createInErp is on). */
+    onecOrder: onecOrderSchema.optional(),
     /**
      * Compensation: when a deal enters one of these stages (they need the 1C order) and 1C
      * rejects the order for good, the deal goes back to its last synced stage (or `revertTo`),
@@ -308,6 +344,14 @@ export const policySchema = z
           message: "flows.order.erpToCrm is on but this map is empty; map every 1C Статус to a CRM stage",
         });
       }
+      if (flows.order.createInErp && policy.onecOrder === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["flows", "order", "createInErp"],
+          message:
+            "flows.order.createInErp is on but onecOrder is missing; UT 11 posts an order only with organisation, agreement, warehouse, currency, businessOperation, vatRate and pricesIncludeVat (see packages/policy/README.md)",
+        });
+      }
       if (flows.order.crmToErp && Object.keys(statusMap.crmToErp).length === 0) {
         ctx.addIssue({
           code: "custom",
@@ -316,7 +360,7 @@ export const policySchema = z
         });
       }
     },
-    { when: validUnder("flows", "statusMap") },
+    { when: validUnder("flows", "statusMap", "onecOrder") },
   );
 
 /** The validated sync policy. */
