@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type Response } from "
 import type { z } from "zod";
 import { connectBus, createDlqClient, ensureStreams } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
-import type { Logger } from "@concord/telemetry";
+import { masker, type Logger } from "@concord/telemetry";
 import type { ConsoleConfig } from "./config";
 import { requireBearer } from "./auth";
 import { BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
@@ -43,6 +43,8 @@ export function createServer(options: ServerOptions): Express {
   const { operations: ops } = options;
   const app = express();
   app.disable("x-powered-by");
+  // A dead letter's sealed original is for retries only: no reply carries it.
+  app.set("json replacer", (key: string, value: unknown) => (key === "sealed" ? undefined : value));
   app.use((req, res, next) => {
     const started = Date.now();
     // Method, path and status only: never headers (the token) or bodies.
@@ -93,7 +95,7 @@ export function createServer(options: ServerOptions): Express {
 
   const errors: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
     if (res.headersSent) return;
-    if (error instanceof BadRequest) return send(res, 400, { error: "bad request", reason: error.message });
+    if (error instanceof BadRequest) return send(res, 400, { error: "bad request", reason: masker.text(error.message) });
     const parserStatus = (error as { status?: unknown; type?: unknown })?.status;
     if (typeof parserStatus === "number" && parserStatus >= 400 && parserStatus < 500) {
       return send(res, parserStatus, { error: "bad request", reason: parserStatus === 413 ? "body too large" : "body is not valid JSON" });
@@ -101,7 +103,8 @@ export function createServer(options: ServerOptions): Express {
     if (isSyncError(error)) {
       const status = statusOf[error.code] ?? (error.kind === "permanent" ? 422 : 503);
       if (status >= 500) options.logger.warn("operation failed", { code: error.code, error });
-      return send(res, status, { error: error.code, reason: error.message });
+      // A reason can carry a target's or mapping's own text: masked before it leaves.
+      return send(res, status, { error: error.code, reason: masker.text(error.message) });
     }
     options.logger.error("request failed", { error });
     send(res, 500, { error: "internal error" });

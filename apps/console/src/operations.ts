@@ -83,7 +83,8 @@ export function createOperations(js: JetStreamClient, subjects: Subjects, dlq: D
       result = { id, action: "refreshed", ...published };
     } else {
       const messageId = retryMessageId(id, letter.retryCount + 1);
-      const ack = await republishOriginal(js, letter, { msgId: messageId, headers: letter.original.headers, retryOf: id });
+      // The original as first sent (opened from its sealed copy), never the masked one people see.
+      const ack = await republishOriginal(js, letter, { msgId: messageId, retryOf: id });
       result = { id, action: "republished", subject: letter.subject, messageId, duplicate: ack.duplicate };
     }
     const marked = await dlq.mark({ id, status: "retried" });

@@ -1,5 +1,5 @@
 import { changeEventId } from "@concord/contracts";
-import { toChangeEvent } from "./offline-events";
+import { rejectedRecordLog, toChangeEvent } from "./offline-events";
 
 const record = (over: Partial<{ ID: string; TIMESTAMP_X: string; EVENT_NAME: string }> = {}) => ({
   ID: "7",
@@ -33,4 +33,14 @@ it("gives a new dedupe id to a new row or a later change of the same row, and th
 it("answers null for an event Concord does not handle or a time it cannot read", () => {
   expect(toChangeEvent(record({ EVENT_NAME: "ONCRMLEADADD" }), at)).toBeNull();
   expect(toChangeEvent(record({ TIMESTAMP_X: "yesterday" }), at)).toBeNull();
+});
+
+it("logs of a record it does not understand its MESSAGE_ID and the problem, never the record (issue 12)", () => {
+  const canary = "canary-application-token-5f1";
+  const raw = { ...record(), EVENT_DATA: { FIELDS: { ID: "not-a-number" } }, auth: { application_token: canary, domain: "p.bitrix24.ru" } };
+  const logged = rejectedRecordLog(raw);
+  expect(logged.messageId).toBe("0123456789abcdef0123456789abcdef");
+  expect(logged.problem).toMatch(/EVENT_DATA\.FIELDS\.ID/);
+  expect(JSON.stringify(logged)).not.toContain(canary);
+  expect(JSON.stringify(logged)).not.toContain("not-a-number");
 });

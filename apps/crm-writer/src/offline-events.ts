@@ -45,7 +45,7 @@ export function toChangeEvent(record: OfflineRecord, receivedAt: Date): ChangeEv
   const known = Bitrix24EventNames[record.EVENT_NAME.toUpperCase() as keyof typeof Bitrix24EventNames];
   const occurredMs = Date.parse(record.TIMESTAMP_X);
   if (!known || Number.isNaN(occurredMs)) return null;
-  return ChangeEventSchema.parse({
+  const event = ChangeEventSchema.safeParse({
     v: 1,
     type: "change",
     system: "bitrix24",
@@ -57,6 +57,18 @@ export function toChangeEvent(record: OfflineRecord, receivedAt: Date): ChangeEv
     receivedAt: receivedAt.toISOString(),
     via: "offline",
   });
+  return event.success ? event.data : null;
+}
+
+/**
+ * What is logged of a queue record Concord does not understand: its MESSAGE_ID and the shape
+ * problem, never the record (it carries the portal's auth data, e.g. the application token).
+ */
+export function rejectedRecordLog(raw: unknown): { messageId: string; problem: string } {
+  const parsed = OfflineRecordSchema.safeParse(raw);
+  const messageId = String((raw as { MESSAGE_ID?: unknown } | null)?.MESSAGE_ID ?? "").slice(0, 64);
+  const problem = parsed.success ? "not a change Concord handles" : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.code}`).join("; ").slice(0, 500);
+  return { messageId, problem };
 }
 
 /**
@@ -86,7 +98,7 @@ export function createOfflineEventReader(deps: OfflineEventsDeps) {
       const messageId = record.success ? record.data.MESSAGE_ID : String((raw as { MESSAGE_ID?: unknown } | null)?.MESSAGE_ID ?? "");
       if (!event) {
         if (messageId) bad.push(messageId);
-        logger.warn("offline event not understood; marked as error in Bitrix24", { messageId, record: raw });
+        logger.warn("offline event not understood; marked as error in Bitrix24", rejectedRecordLog(raw));
         continue;
       }
       await publishJson(bus.js, subjects.event("bitrix24", event.entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
+import { ConfigError, DEMO_DLQ_KEY, loadConfig, redactConfig, secretValues } from "@concord/config";
 import { ingressConfigSchema } from "./config";
 
 const SECRET = `whsec_${Buffer.from("ingress-config-test-key-32-bytes").toString("base64")}`;
@@ -41,6 +41,6 @@ describe("ingress config", () => {
     const redacted = redactConfig(ingressConfigSchema, config);
     expect(redacted.B24_APPLICATION_TOKEN).toBe("***");
     expect(redacted.ONEC_WEBHOOK_SECRET).toBe("***");
-    expect(secretValues(ingressConfigSchema, config).sort()).toEqual([env.B24_APPLICATION_TOKEN, SECRET].sort());
+    expect(secretValues(ingressConfigSchema, config).sort()).toEqual([env.B24_APPLICATION_TOKEN, SECRET, DEMO_DLQ_KEY].sort());
   });
 });

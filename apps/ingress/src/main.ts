@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
-import { createLogger, initTracing, masker, shutdownTracing } from "@concord/telemetry";
+import { createLogger, initTracing, installProcessHandlers, masker, maskedErrorText, shutdownTracing } from "@concord/telemetry";
 import { createApp } from "./app";
 import { ingressConfigSchema, type IngressConfig } from "./config";
 
@@ -12,7 +12,7 @@ function parseConfig(): IngressConfig {
     return loadConfig(ingressConfigSchema, process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`ingress: ${error.message}\n`);
+      process.stderr.write(`ingress: ${masker.text(error.message)}\n`);
       process.exit(2);
     }
     throw error;
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   initTracing("ingress", config.OTEL_TRACES_FILE);
   const logger = createLogger("ingress", config.LOG_LEVEL);
   logger.info("starting", { config: redactConfig(ingressConfigSchema, config) });
-  process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
+  installProcessHandlers(logger);
 
   const app = createApp(config, { logger });
 
@@ -63,6 +63,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`ingress: ${String((error as Error)?.stack ?? error)}\n`);
+  process.stderr.write(`ingress: ${maskedErrorText(error)}\n`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { masker } from "@concord/telemetry";
 import { parseRetryAfter } from "@concord/contracts";
 import { classifyBitrix24Error } from "./classify";
 
@@ -20,7 +21,9 @@ describe("classifyBitrix24Error", () => {
   });
 
   it("masks secrets that appear in the vendor's message", () => {
-    const error = classifyBitrix24Error(400, { error: "X", error_description: "see /rest/1/tok3n/crm.deal.get" }, null, "crm.deal.get");
+    // The client registers its webhook token with the masker (a known value, not a path shape).
+    masker.addSecrets(["tok3n-0123456789"]);
+    const error = classifyBitrix24Error(400, { error: "X", error_description: "see /rest/1/tok3n-0123456789/crm.deal.get" }, null, "crm.deal.get");
     expect(error.message).not.toContain("tok3n");
   });
 

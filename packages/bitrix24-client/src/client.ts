@@ -1,5 +1,5 @@
 import { BITRIX24_ID, permanent, retryable, isSyncError, withCallRetry, type SyncError } from "@concord/contracts";
-import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
+import { SpanKind, masker, traceHeaders, withSpan } from "@concord/telemetry";
 import { BATCH_LIMIT, createCallQueue, plainStatusOf, splitBatchAnswer, toBatchCommand, type Bitrix24RateLimiter, type CallOutcome, type QueuedCall } from "./batcher";
 import { classifyBitrix24Error, type Bitrix24ErrorBody } from "./classify";
 
@@ -48,6 +48,9 @@ type Reply = { answered: true; status: number; ok: boolean; body: Body | undefin
  */
 export function createBitrix24Client(options: Bitrix24ClientOptions) {
   const base = options.webhookBase.endsWith("/") ? options.webhookBase : `${options.webhookBase}/`;
+  // The webhook token is a secret wherever it shows up (a vendor error may echo the path).
+  const token = /\/rest\/\d+\/([^/?#]+)/.exec(base)?.[1];
+  if (token) masker.addSecrets([decodeURIComponent(token)]);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const batchMax = Math.min(BATCH_LIMIT, Math.max(1, Math.floor(options.batchMax ?? BATCH_LIMIT)));
   const limiter = options.limiter;

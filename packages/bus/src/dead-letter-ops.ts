@@ -5,6 +5,7 @@ import {
   DlqListReplySchema,
   DlqMarkReplySchema,
   Headers,
+  permanent,
   retryable,
   type DeadLetterRecord,
   type DlqListRequest,
@@ -12,6 +13,28 @@ import {
   type Subjects,
 } from "@concord/contracts";
 import { requestRpc } from "./rpc";
+import { currentSealer, type Sealer } from "./sealing";
+
+/**
+ * The original of a dead letter as it was sent: opened from its sealed copy. A letter without
+ * one (recorded before sealing, or with sealing off) is retried from its masked copy only when
+ * nothing in it was masked; otherwise the retry is refused (a retry must never write `***`).
+ */
+export function openOriginal(
+  record: Pick<DeadLetterRecord, "original">,
+  sealer: Sealer | null = currentSealer(),
+): { data: string; headers: Record<string, string> } {
+  const { sealed, data, headers } = record.original;
+  if (sealed) {
+    if (!sealer) throw permanent("DLQ_SEAL_UNKNOWN_KEY", "the payload is sealed and no CONCORD_DLQ_KEY is configured here");
+    const opened = JSON.parse(sealer.open(sealed)) as { data: string; headers: Record<string, string> };
+    return { data: opened.data, headers: opened.headers ?? {} };
+  }
+  if (data.includes("***")) {
+    throw permanent("DLQ_PAYLOAD_MASKED", "this dead letter was stored masked (before sealing): retry it with refresh, which rebuilds it from the source record");
+  }
+  return { data, headers };
+}
 
 /** Typed client of mapping's `dlq.list | get | mark` (mapping owns the `dead_letters` table). */
 export function createDlqClient(nc: NatsConnection, subjects: Subjects, timeoutMs = 10_000) {
@@ -27,8 +50,8 @@ export type DlqClient = ReturnType<typeof createDlqClient>;
 export interface RepublishOptions {
   /** The new dedupe id (`retry:<dead letter id>:<n>`). */
   msgId: string;
-  /** Headers to carry over from the original (schema, trace context). */
-  headers: Record<string, string>;
+  /** Headers to carry over (schema, trace context); by default the opened original's. */
+  headers?: Record<string, string>;
   /** The dead letter being retried: becomes `Concord-Retry-Of`. */
   retryOf: number;
   attempts?: number;
@@ -39,19 +62,27 @@ export interface RepublishOptions {
 const carried = [Headers.schema, Headers.traceparent, Headers.tracestate];
 
 /**
- * Publishes a dead letter's original payload, byte for byte, to its original subject with a new
- * dedupe id and `Concord-Retry-Of`, and resolves only with the JetStream ack. The same msg id on
- * each attempt, so a timeout followed by a successful attempt stores it once.
+ * Publishes a dead letter's original payload, byte for byte as first sent (opened from its
+ * sealed copy), to its original subject with a new dedupe id and `Concord-Retry-Of`, and
+ * resolves only with the JetStream ack. The same msg id on each attempt, so a timeout followed
+ * by a successful attempt stores it once.
  */
-export async function republishOriginal(js: JetStreamClient, record: Pick<DeadLetterRecord, "subject" | "original">, options: RepublishOptions): Promise<PubAck> {
+export async function republishOriginal(
+  js: Pick<JetStreamClient, "publish">,
+  record: Pick<DeadLetterRecord, "subject" | "original">,
+  options: RepublishOptions,
+  sealer: Sealer | null = currentSealer(),
+): Promise<PubAck> {
+  const original = openOriginal(record, sealer);
+  const from = options.headers ?? original.headers;
   const h = natsHeaders();
   for (const name of carried) {
-    const value = options.headers[name];
+    const value = from[name];
     if (value) h.set(name, value);
   }
   h.set(Headers.msgId, options.msgId);
   h.set(Headers.retryOf, String(options.retryOf));
-  const data = new TextEncoder().encode(record.original.data);
+  const data = new TextEncoder().encode(original.data);
   return publishWithRetries(js, record.subject, data, h, options.msgId, options.attempts ?? 3, options.timeoutMs ?? 3000);
 }
 
@@ -73,7 +104,7 @@ export async function publishJsonWithHeaders(
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function publishWithRetries(
-  js: JetStreamClient,
+  js: Pick<JetStreamClient, "publish">,
   subject: string,
   data: Uint8Array,
   headers: ReturnType<typeof natsHeaders>,

@@ -2,11 +2,31 @@ import type { JsMsg, JetStreamClient } from "@nats-io/jetstream";
 import { Headers, SchemaVersions, isSyncError, type DeadLetter, type Subjects } from "@concord/contracts";
 import { currentTraceId, masker } from "@concord/telemetry";
 import { publishJson } from "./publish";
+import { currentSealer } from "./sealing";
 
-/** Builds the DLQ record for a message: the original (masked), the error, the attempts, the trace. */
+/** The payload as people see it: JSON masked field by field (secret-named fields) and by value; other text by value. */
+export function maskedPayload(data: string): string {
+  try {
+    return JSON.stringify(masker.value(JSON.parse(data) as unknown));
+  } catch {
+    return masker.text(data);
+  }
+}
+
+/**
+ * Builds the DLQ record for a message: the original masked for people and sealed (unmasked,
+ * encrypted) for a retry, the error, the attempts, the trace.
+ */
 export function toDeadLetter(stage: string, msg: JsMsg, error: unknown, firstFailedAt: Date, now = new Date()): DeadLetter {
   const headers: Record<string, string> = {};
-  for (const [key, values] of msg.headers ?? []) headers[key] = masker.text(values.join(","));
+  const rawHeaders: Record<string, string> = {};
+  for (const [key, values] of msg.headers ?? []) {
+    const value = values.join(",");
+    rawHeaders[key] = value;
+    headers[key] = masker.text(value);
+  }
+  const data = new TextDecoder().decode(msg.data);
+  const sealer = currentSealer();
   const sync = isSyncError(error) ? error : undefined;
   return {
     v: 1,
@@ -16,7 +36,7 @@ export function toDeadLetter(stage: string, msg: JsMsg, error: unknown, firstFai
     streamSeq: msg.info.streamSequence,
     subject: msg.subject,
     messageId: msg.headers?.get(Headers.msgId) || null,
-    original: { data: masker.text(new TextDecoder().decode(msg.data)), headers },
+    original: { data: maskedPayload(data), headers, ...(sealer ? { sealed: sealer.seal(JSON.stringify({ data, headers: rawHeaders })) } : {}) },
     error: {
       kind: sync?.kind ?? "retryable",
       code: sync?.code ?? "UNCLASSIFIED",

@@ -2,10 +2,18 @@ import type { NatsConnection, Msg, Subscription } from "@nats-io/nats-core";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import type { z } from "zod";
 import { retryable, permanent, isSyncError } from "@concord/contracts";
-import { contextFromHeaders, traceHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
+import { contextFromHeaders, masker, traceHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
 
 /** Wire shape of every reply: errors are data, not timeouts. */
-type Reply<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string; kind?: string } };
+type ErrorReply = { ok: false; error: { code: string; message: string; kind?: string } };
+type Reply<T> = { ok: true; value: T } | ErrorReply;
+
+/** The error reply of a failed handler: its message masked, since it travels on to the console and its users. */
+export function rpcErrorReply(error: unknown): ErrorReply {
+  const kind = isSyncError(error) ? error.kind : "retryable";
+  const code = isSyncError(error) ? error.code : "INTERNAL";
+  return { ok: false, error: { code, message: masker.text(String((error as Error)?.message ?? error)).slice(0, 4000), kind } };
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -39,16 +47,15 @@ export function serveRpc<Req extends z.ZodType, Res>(
         }
         const parsed = requestSchema.safeParse(body);
         if (!parsed.success) {
-          respond(msg, { ok: false, error: { code: "BAD_REQUEST", message: parsed.error.message, kind: "permanent" } });
+          respond(msg, { ok: false, error: { code: "BAD_REQUEST", message: masker.text(parsed.error.message), kind: "permanent" } });
           return;
         }
         try {
           respond(msg, { ok: true, value: await handler(parsed.data) });
         } catch (error) {
-          const kind = isSyncError(error) ? error.kind : "retryable";
-          const code = isSyncError(error) ? error.code : "INTERNAL";
-          logger.warn("rpc handler failed", { subject, code, error });
-          respond(msg, { ok: false, error: { code, message: String((error as Error)?.message ?? error), kind } });
+          const reply = rpcErrorReply(error);
+          logger.warn("rpc handler failed", { subject, code: reply.error.code, error });
+          respond(msg, reply);
         }
       });
     }
@@ -78,7 +85,7 @@ export async function requestRpc<Res extends z.ZodType>(
   const reply = JSON.parse(decoder.decode(msg.data)) as Reply<unknown>;
   if (!reply.ok) {
     const make = reply.error.kind === "permanent" ? permanent : retryable;
-    throw make(reply.error.code, `${subject}: ${reply.error.message}`);
+    throw make(reply.error.code, `${subject}: ${masker.text(reply.error.message)}`);
   }
   const parsed = replySchema.safeParse(reply.value);
   if (!parsed.success) throw permanent("BAD_REPLY", `${subject}: reply does not match the contract: ${parsed.error.message}`);

@@ -62,6 +62,9 @@ export const flag = (fallback: boolean) =>
     .default(fallback ? "true" : "false")
     .transform((v) => v === "true" || v === "1");
 
+/** The DLQ key of the demo and tests; refused in production (see production.ts). */
+export const DEMO_DLQ_KEY = "demo-dlq-key-not-for-production";
+
 export const commonConfig = {
   /** NATS server(s), comma-separated. */
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
@@ -73,4 +76,12 @@ export const commonConfig = {
   LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
   /** Where spans are written as JSON lines (empty: spans are not exported). */
   OTEL_TRACES_FILE: z.string().optional(),
+  /**
+   * Key that seals (encrypts) the unmasked original of every dead letter, so a retry writes what
+   * was sent while the DLQ and PostgreSQL hold no readable secret. The same value in every
+   * service (they dead-letter) and the console (it retries). `openssl rand -hex 32`.
+   */
+  CONCORD_DLQ_KEY: secret(z.string().min(16, "too short: use at least 16 random characters (e.g. $(openssl rand -hex 32))").default(DEMO_DLQ_KEY)),
+  /** Earlier DLQ keys, comma-separated: they still open what they sealed (rotation without losing a letter). */
+  CONCORD_DLQ_OLD_KEYS: secret(z.string().optional()),
 };

@@ -26,6 +26,7 @@ export const DeadLetterRecordSchema = z.object({
   original: z.object({
     data: z.string().describe("The original payload (UTF-8 JSON), secrets masked"),
     headers: z.record(z.string(), z.string()).describe("The original headers (masked)"),
+    sealed: z.string().optional().describe("The original unmasked, encrypted (see DeadLetter): opened only by a retry"),
   }),
   errorKind: z.enum(["retryable", "permanent"]).describe("retryable errors end here after MaxDeliver"),
   errorCode: z.string().describe("Error code, e.g. ONEC_REJECTED, PRODUCT_NOT_FOUND"),

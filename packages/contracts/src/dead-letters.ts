@@ -11,8 +11,12 @@ export const DeadLetterSchema = z.object({
   subject: z.string().describe("Subject of the original message"),
   messageId: z.string().nullable().describe("Dedupe id of the original"),
   original: z.object({
-    data: z.string().describe("The original payload (UTF-8 JSON), secrets masked"),
-    headers: z.record(z.string(), z.string()).describe("The original headers"),
+    data: z.string().describe("The original payload (UTF-8 JSON), secrets masked: what people see"),
+    headers: z.record(z.string(), z.string()).describe("The original headers (masked)"),
+    sealed: z
+      .string()
+      .optional()
+      .describe("The original `{data, headers}` unmasked and encrypted (AES-256-GCM, CONCORD_DLQ_KEY): what a retry publishes"),
   }),
   error: z.object({
     kind: z.enum(["retryable", "permanent"]),

@@ -123,8 +123,8 @@ export const deadLetters = pgTable(
     stream: text("stream").notNull(),
     streamSeq: bigint("stream_seq", { mode: "number" }).notNull(),
     messageId: text("message_id"),
-    /** The original message: `{ data, headers }`, masked. */
-    original: jsonb("original").$type<{ data: string; headers: Record<string, string> }>().notNull(),
+    /** The original message: `{ data, headers }` masked for people, and `sealed`: the unmasked original, encrypted (CONCORD_DLQ_KEY). */
+    original: jsonb("original").$type<{ data: string; headers: Record<string, string>; sealed?: string }>().notNull(),
     errorKind: text("error_kind").notNull(),
     errorCode: text("error_code").notNull(),
     errorMessage: text("error_message").notNull(),

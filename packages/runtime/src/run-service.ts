@@ -1,6 +1,7 @@
 import type { z } from "zod";
+import { configureSealing, createSealer } from "@concord/bus";
 import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
-import { createLogger, initTracing, masker, shutdownTracing, type Logger } from "@concord/telemetry";
+import { createLogger, initTracing, installProcessHandlers, masker, shutdownTracing, type Logger } from "@concord/telemetry";
 
 export interface Service {
   stop(): Promise<void>;
@@ -22,16 +23,20 @@ export async function runService<S extends z.ZodObject>(
     config = loadConfig(schema, process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${name}: ${error.message}\n`);
+      process.stderr.write(`${name}: ${masker.text(error.message)}\n`);
       process.exit(2);
     }
     throw error;
   }
   masker.addSecrets(secretValues(schema, config));
   const cfg = config as Record<string, unknown>;
+  if (typeof cfg.CONCORD_DLQ_KEY === "string") {
+    const old = typeof cfg.CONCORD_DLQ_OLD_KEYS === "string" ? cfg.CONCORD_DLQ_OLD_KEYS.split(",").map((k) => k.trim()).filter(Boolean) : [];
+    configureSealing(createSealer(cfg.CONCORD_DLQ_KEY, old));
+  }
   const logger = createLogger(name, typeof cfg.LOG_LEVEL === "string" ? cfg.LOG_LEVEL : "info");
   initTracing(name, typeof cfg.OTEL_TRACES_FILE === "string" ? cfg.OTEL_TRACES_FILE : undefined);
-  process.on("unhandledRejection", (error) => logger.error("unhandled rejection", { error }));
+  installProcessHandlers(logger);
   logger.info("starting", { config: redactConfig(schema, config) });
 
   let service: Service;

@@ -1,6 +1,7 @@
-export { createMasker, masker } from "./masking";
+export { createMasker, isSecretKey, masker, MIN_SECRET_LENGTH } from "./masking";
 export type { Masker } from "./masking";
 export { createLogger } from "./logger";
+export { installProcessHandlers, maskedErrorText } from "./crash";
 export type { Logger } from "./logger";
 export {
   initTracing,
