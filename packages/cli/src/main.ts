@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // `concord`: the operations CLI. Errors are one line on stderr and exit code 1.
 import { CommanderError } from "commander";
+import { printable } from "./printable";
 import { buildProgram, confirmOnStdin } from "./program";
 
 const program = buildProgram({
@@ -17,7 +18,7 @@ program.parseAsync(process.argv).then(
     const token = process.env.CONCORD_API_TOKEN;
     let message = String((error as Error)?.message ?? error).split("\n")[0] ?? "";
     if (token) message = message.split(token).join("***");
-    process.stderr.write(`concord: ${message}\n`);
+    process.stderr.write(`concord: ${printable(message)}\n`);
     process.exit(1);
   },
 );

@@ -5,6 +5,7 @@ import { createMasker } from "@concord/telemetry";
 import { CliError, createConsoleClient, targetFromEnv, type ConsoleClient } from "./client";
 import { parseFilter, toFilter } from "./filter";
 import { formatList, formatShow } from "./format";
+import { printable } from "./printable";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -46,7 +47,8 @@ interface RetryReply {
 /** The `concord` command tree. Output goes through a masker that knows the API token. */
 export function buildProgram(io: CliIo): Command {
   const mask = createMasker();
-  const out = (text: string) => io.out(mask.text(text));
+  // Masked, then stripped of control characters: every printed value passes here.
+  const out = (text: string) => io.out(printable(mask.text(text)));
   let client: ConsoleClient | undefined;
   const api = () => {
     if (!client) {
@@ -59,7 +61,7 @@ export function buildProgram(io: CliIo): Command {
 
   const program = new Command("concord")
     .description("Concord operations: dead letters and resync, through the console API (CONCORD_CONSOLE_URL, CONCORD_API_TOKEN)")
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), outputError: (s, write) => write(s) });
+    .configureOutput({ writeOut: (s) => io.out(printable(s.replace(/\n$/, ""))), outputError: (s, write) => write(printable(s)) });
 
   const dlq = program.command("dlq").description("list, show, retry and discard dead letters");
 
