@@ -49,7 +49,6 @@ async function run(...args: string[]): Promise<string> {
   return printed.join("\n");
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe("no terminal escape sequence from data reaches the CLI's output", () => {

@@ -6,7 +6,6 @@
  * the bidirectional overrides that reorder what is shown are replaced by `�` (U+FFFD), so a
  * person sees that something was there.
  */
-// eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export function printable(text: string): string {
