@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
+import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
 import { createLogger, initTracing, installProcessHandlers, masker, maskedErrorText, shutdownTracing } from "@concord/telemetry";
 import { createApp } from "./app";
 import { ingressConfigSchema, type IngressConfig } from "./config";
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   initTracing("ingress", config.OTEL_TRACES_FILE);
   const logger = createLogger("ingress", config.LOG_LEVEL);
   logger.info("starting", { config: redactConfig(ingressConfigSchema, config) });
+  for (const warning of insecureSettings(ingressConfigSchema, config)) logger.warn("insecure setting allowed", { warning });
   installProcessHandlers(logger);
 
   const app = createApp(config, { logger });

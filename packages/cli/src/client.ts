@@ -1,3 +1,4 @@
+import { checkProduction } from "@concord/config";
 /** Where the console is and the token to send (from CONCORD_CONSOLE_URL, CONCORD_API_TOKEN). */
 export interface ConsoleTarget {
   url: string;
@@ -11,6 +12,9 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): ConsoleTarget {
   if (!/^https?:\/\/[^\s]+$/.test(url)) throw new CliError(`CONCORD_CONSOLE_URL must be an http(s) URL, got "${url}"`);
   const token = env.CONCORD_API_TOKEN ?? "";
   if (!token) throw new CliError("CONCORD_API_TOKEN is not set: export the console's API token (CONSOLE_API_TOKEN; the demo uses demo-console-token)");
+  // Production refuses the demo token and plain http to the console, as the services do.
+  const { problems } = checkProduction({ CONCORD_CONSOLE_URL: url, CONCORD_API_TOKEN: token }, new Set(["CONCORD_API_TOKEN"]), env);
+  if (problems.length > 0) throw new CliError(problems.join("; "));
   return { url, token };
 }
 

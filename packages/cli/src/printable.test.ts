@@ -62,3 +62,16 @@ describe("no terminal escape sequence from data reaches the CLI's output", () =>
     expect(printable(`a\tb\nc${ESC}[31md\r\n`)).toBe("a b\nc\uFFFD[31md\n");
   });
 });
+
+describe("in production the CLI refuses the demo token and plain http to the console", () => {
+  it("names the variable", async () => {
+    const program = buildProgram({
+      env: { NODE_ENV: "production", CONCORD_API_TOKEN: "demo-console-token", CONCORD_CONSOLE_URL: "http://console.example" },
+      out: () => undefined,
+      confirm: () => Promise.resolve(false),
+      fetch: (() => Promise.reject(new Error("must not be called"))) as typeof fetch,
+    });
+    program.exitOverride();
+    await expect(program.parseAsync(["node", "concord", "dlq", "list"])).rejects.toThrow(/CONCORD_CONSOLE_URL: plain http.*CONCORD_API_TOKEN: is \(or contains\) a demo value/);
+  });
+});

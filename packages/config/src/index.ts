@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { checkProduction } from "./production";
+
+export { DEMO_SECRETS, MIN_PRODUCTION_SECRET_BYTES, checkProduction, isProduction, plainHttpAllowed } from "./production";
+export type { ProductionCheck } from "./production";
 
 /** Marks config fields whose values must never be logged. */
 const secretFields = z.registry<{ secret: true }>();
@@ -26,12 +30,26 @@ export function loadConfig<T extends z.ZodObject>(schema: T, env: NodeJS.Process
     input[key] = value === "" ? undefined : value;
   }
   const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { problems } = checkProduction(parsed.data as Record<string, unknown>, secretKeys(schema), env);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path.length > 0 ? issue.path.join(".") : "(config)";
     return `${name}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/** Names of the secret fields of a schema. */
+export function secretKeys<T extends z.ZodObject>(schema: T): Set<string> {
+  return new Set(Object.entries(schema.shape).filter(([, field]) => secretFields.has(field as z.ZodType)).map(([key]) => key));
+}
+
+/** Opt-outs in force (plain http in production), for the start-up log. */
+export function insecureSettings<T extends z.ZodObject>(schema: T, config: z.infer<T>, env: NodeJS.ProcessEnv = process.env): string[] {
+  return checkProduction(config as Record<string, unknown>, secretKeys(schema), env).warnings;
 }
 
 /** A copy of the config with secret fields replaced, safe to log at start-up. */

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { configureSealing, createSealer } from "@concord/bus";
-import { ConfigError, loadConfig, redactConfig, secretValues } from "@concord/config";
+import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
 import { createLogger, initTracing, installProcessHandlers, masker, shutdownTracing, type Logger } from "@concord/telemetry";
 
 export interface Service {
@@ -38,6 +38,7 @@ export async function runService<S extends z.ZodObject>(
   initTracing(name, typeof cfg.OTEL_TRACES_FILE === "string" ? cfg.OTEL_TRACES_FILE : undefined);
   installProcessHandlers(logger);
   logger.info("starting", { config: redactConfig(schema, config) });
+  for (const warning of insecureSettings(schema, config)) logger.warn("insecure setting allowed", { warning });
 
   let service: Service;
   try {
