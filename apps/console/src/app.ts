@@ -5,14 +5,18 @@ import type { z } from "zod";
 import { connectBus, createDlqClient, ensureStreams } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
 import { masker, type Logger } from "@concord/telemetry";
-import type { ConsoleConfig } from "./config";
-import { requireBearer } from "./auth";
-import { BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
+import { apiTokensOf, type ConsoleConfig } from "./config";
+import { callerOf, requireBearer, requireRole } from "./auth";
+import { AuditQuerySchema, BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
 import { createOperations, type Operations } from "./operations";
+import { createAuditTrail, type AuditTrail } from "./audit";
+import type { ApiToken } from "./tokens";
 
 export interface ServerOptions {
-  token: string;
+  /** Every accepted API token, named, with its role. */
+  tokens: readonly ApiToken[];
   operations: Operations;
+  audit: AuditTrail;
   /** Bus connected and not stopping. */
   ready: () => boolean;
   logger: Logger;
@@ -55,39 +59,62 @@ export function createServer(options: ServerOptions): Express {
   app.get("/readyz", (_req, res) => (options.ready() ? send(res, 200, { status: "ready" }) : send(res, 503, { status: "not ready" })));
 
   const api = express.Router();
-  api.use(requireBearer(options.token));
+  api.use(requireBearer(options.tokens));
   api.use(express.json({ limit: "64kb" }));
+  const viewer = requireRole("viewer");
+  const operator = requireRole("operator");
+  const { audit } = options;
 
-  api.get("/dlq", async (req, res) => {
+  api.get("/dlq", viewer, async (req, res) => {
     const query = parse(ListQuerySchema, req.query);
     send(res, 200, await ops.list(query));
   });
-  api.post("/dlq/retry", async (req, res) => {
+  api.post("/dlq/retry", operator, async (req, res) => {
     const body = parse(BulkRetryBodySchema, req.body ?? {});
     if (body.confirm !== true) {
       const { total, deadLetters } = await ops.openMatching(body.filter);
       return send(res, 409, { error: "confirm", reason: "send confirm: true to retry them", wouldRetry: total, ids: deadLetters.map((d) => d.id) });
     }
-    const result = await ops.retryMatching(body.filter, body.refresh);
+    const result = await audit.act(callerOf(res), "dlq.retry-bulk", { kind: "filter", id: JSON.stringify({ ...body.filter, refresh: body.refresh }) }, async () => {
+      const r = await ops.retryMatching(body.filter, body.refresh);
+      return { value: r, detail: `retried ${r.retried.map((x) => x.id).join(",") || "none"}; failed ${r.failed.map((x) => x.id).join(",") || "none"}` };
+    });
+    // Each retried letter gets its own entry too, so `dlq show` of any of them tells who retried it.
+    for (const r of result.retried) await audit.note(callerOf(res), "dlq.retry", { kind: "dead-letter", id: String(r.id) }, "ok", `bulk: ${r.action} as ${r.messageId}`);
     send(res, 200, { retried: result.retried.map(({ deadLetter: _d, ...r }) => r), failed: result.failed });
   });
-  api.get("/dlq/:id", async (req, res) => {
+  api.get("/dlq/:id", viewer, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
-    send(res, 200, await ops.get(id));
+    const reply = await ops.get(id);
+    const { entries } = await audit.list({ targetKind: "dead-letter", targetId: String(id), limit: 100 });
+    send(res, 200, { ...reply, audit: entries });
   });
-  api.post("/dlq/:id/retry", async (req, res) => {
+  api.post("/dlq/:id/retry", operator, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
     const body = parse(RetryBodySchema, req.body ?? {});
-    send(res, 200, await ops.retry(id, body.refresh));
+    const result = await audit.act(callerOf(res), "dlq.retry", { kind: "dead-letter", id: String(id) }, async () => {
+      const r = await ops.retry(id, body.refresh);
+      return { value: r, detail: `${r.action} to ${r.subject} as ${r.messageId}${r.duplicate ? " (duplicate)" : ""}` };
+    });
+    send(res, 200, result);
   });
-  api.post("/dlq/:id/discard", async (req, res) => {
+  api.post("/dlq/:id/discard", operator, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
     const body = parse(DiscardBodySchema, req.body ?? {});
-    send(res, 200, await ops.discard(id, body.reason));
+    const result = await audit.act(callerOf(res), "dlq.discard", { kind: "dead-letter", id: String(id) }, async () => ({ value: await ops.discard(id, body.reason), detail: body.reason }));
+    send(res, 200, result);
   });
-  api.post("/resync", async (req, res) => {
+  api.post("/resync", operator, async (req, res) => {
     const body = parse(ResyncBodySchema, req.body ?? {});
-    send(res, 202, await ops.resync(body));
+    const result = await audit.act(callerOf(res), "resync", { kind: "record", id: `${body.system}:${body.entity}:${body.id}` }, async () => {
+      const r = await ops.resync(body);
+      return { value: r, detail: `published as ${r.messageId}${r.duplicate ? " (duplicate)" : ""}` };
+    });
+    send(res, 202, result);
+  });
+  api.get("/audit", viewer, async (req, res) => {
+    const query = parse(AuditQuerySchema, req.query);
+    send(res, 200, await audit.list(query));
   });
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
@@ -120,9 +147,12 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   await ensureStreams(bus.jsm, subjects);
   const dlq = createDlqClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
   const operations = createOperations(bus.js, subjects, dlq);
+  const tokens = apiTokensOf(config);
+  masker.addSecrets(tokens.map((t) => t.token));
+  const audit = createAuditTrail(dlq, logger);
   let stopping = false;
   const ready = () => !stopping && !bus.nc.isClosed();
-  const server: Server = createHttpServer(createServer({ token: config.CONSOLE_API_TOKEN, operations, ready, logger }));
+  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());

@@ -34,6 +34,16 @@ export const DiscardBodySchema = z
 /** `POST /api/resync`. */
 export const ResyncBodySchema = ResyncRequestSchema;
 
+/** `GET /api/audit?targetKind=&targetId=&actor=&limit=`: the audit trail, newest first. */
+export const AuditQuerySchema = z
+  .object({
+    targetKind: z.enum(["dead-letter", "record", "filter"]).optional(),
+    targetId: z.string().min(1).max(500).optional(),
+    actor: z.string().min(1).max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
 /** A zod error as one line: `field: problem; field: problem`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`).join("; ");

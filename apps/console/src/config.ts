@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { RoleSchema } from "@concord/contracts";
 import { commonConfig, port, secret } from "@concord/config";
+import { ApiTokensSchema, type ApiToken } from "./tokens";
 
 /** Console configuration: one variable per key, parsed once in main.ts (runService). */
 export const consoleConfigSchema = z.object({
@@ -14,7 +16,19 @@ export const consoleConfigSchema = z.object({
       .string({ error: (issue) => (issue.input === undefined ? "required: the API token for `Authorization: Bearer` (e.g. $(openssl rand -hex 24))" : "must be text") })
       .min(16, "too short: use at least 16 random characters (e.g. $(openssl rand -hex 24))"),
   ),
+  /** The role of CONSOLE_API_TOKEN (named `default` in the audit trail): viewer, operator or admin. */
+  CONSOLE_API_TOKEN_ROLE: RoleSchema.default("admin"),
+  /**
+   * More API tokens, each named and with a role: `name:role:token`, comma-separated (e.g.
+   * `alice:operator:<token>,dashboard:viewer:<token>`). The name is recorded in the audit trail.
+   */
+  CONSOLE_API_TOKENS: secret(ApiTokensSchema.optional()),
   /** How long to wait for mapping's dlq.* replies. */
   CONSOLE_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
+
+/** Every API token the console accepts: CONSOLE_API_TOKEN as `default`, then CONSOLE_API_TOKENS. */
+export function apiTokensOf(config: ConsoleConfig): ApiToken[] {
+  return [{ name: "default", role: config.CONSOLE_API_TOKEN_ROLE, token: config.CONSOLE_API_TOKEN }, ...(config.CONSOLE_API_TOKENS ?? [])];
+}

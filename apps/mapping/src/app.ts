@@ -1,4 +1,6 @@
 import {
+  AuditListRequestSchema,
+  AuditRecordRequestSchema,
   ClaimRequestSchema,
   ConfirmRequestSchema,
   LeaseRequestSchema,
@@ -23,6 +25,7 @@ import type { MappingConfig } from "./config";
 import { createMappingStore } from "./store";
 import { recordOutcome } from "./exchange-log";
 import { createDeadLetterStore } from "./dead-letters";
+import { createAuditStore } from "./audit";
 
 /** Wires the identity service: migrations, request/reply handlers, the exchange-log and dead-letter recorders. */
 export async function createApp(config: MappingConfig, logger: Logger) {
@@ -31,6 +34,7 @@ export async function createApp(config: MappingConfig, logger: Logger) {
   const database = connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
   const store = createMappingStore(database.db);
   const deadLetterStore = createDeadLetterStore(database.db);
+  const auditStore = createAuditStore(database.db);
   const bus = await connectBus(config.NATS_URL, "mapping");
   await ensureStreams(bus.jsm, subjects);
 
@@ -53,6 +57,8 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     serveRpc(bus.nc, subjects.rpc.dlqList, DlqListRequestSchema, (r) => deadLetterStore.list(r), logger),
     serveRpc(bus.nc, subjects.rpc.dlqGet, DlqGetRequestSchema, (r) => deadLetterStore.get(r.id), logger),
     serveRpc(bus.nc, subjects.rpc.dlqMark, DlqMarkRequestSchema, (r) => deadLetterStore.mark(r), logger),
+    serveRpc(bus.nc, subjects.rpc.auditRecord, AuditRecordRequestSchema, (r) => auditStore.record(r), logger),
+    serveRpc(bus.nc, subjects.rpc.auditList, AuditListRequestSchema, (r) => auditStore.list(r), logger),
   ];
 
   const recorder = await startConsumer(

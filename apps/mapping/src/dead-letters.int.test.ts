@@ -120,3 +120,19 @@ it("lists with filters, gets one with its retry chain, and marks it", async () =
   await expect(dlq.mark({ id: 999_999, status: "resolved" })).rejects.toMatchObject({ code: "DEAD_LETTER_NOT_FOUND" });
   expect((await dlq.list({ status: "open" })).total).toBe(2);
 });
+
+it("keeps the audit trail: every entry stored, listed newest first by record or actor (issue 12)", async () => {
+  const dlq = createDlqClient(bus.nc, subjects);
+  const base = { role: "operator" as const, result: "ok" as const, traceId: null };
+  await dlq.audit({ ...base, at: "2026-05-01T10:00:00.000Z", actor: "alice", action: "dlq.retry", targetKind: "dead-letter", targetId: "41", detail: "republished" });
+  await dlq.audit({ ...base, at: "2026-05-01T10:05:00.000Z", actor: "bob", action: "dlq.discard", targetKind: "dead-letter", targetId: "41", detail: "duplicate order" });
+  await dlq.audit({ ...base, at: "2026-05-01T10:06:00.000Z", actor: "alice", action: "resync", targetKind: "record", targetId: "bitrix24:deal:7", detail: "published" });
+  const forLetter = await dlq.auditList({ targetKind: "dead-letter", targetId: "41" });
+  expect(forLetter.entries.map((e) => [e.actor, e.action, e.detail])).toEqual([
+    ["bob", "dlq.discard", "duplicate order"],
+    ["alice", "dlq.retry", "republished"],
+  ]);
+  expect((await dlq.auditList({ actor: "alice" })).entries.map((e) => e.targetId)).toEqual(["bitrix24:deal:7", "41"]);
+  const [row] = await sql<Array<{ n: string }>>`select count(*)::text as n from audit_log`;
+  expect(row?.n).toBe("3");
+});

@@ -4,6 +4,10 @@ import {
   DlqGetReplySchema,
   DlqListReplySchema,
   DlqMarkReplySchema,
+  AuditListReplySchema,
+  AuditRecordReplySchema,
+  type AuditListRequest,
+  type AuditRecordRequest,
   Headers,
   permanent,
   retryable,
@@ -43,6 +47,9 @@ export function createDlqClient(nc: NatsConnection, subjects: Subjects, timeoutM
     list: (request: DlqListRequest) => requestRpc(nc, rpc.dlqList, request, DlqListReplySchema, timeoutMs),
     get: (id: number) => requestRpc(nc, rpc.dlqGet, { id }, DlqGetReplySchema, timeoutMs),
     mark: (request: DlqMarkRequest) => requestRpc(nc, rpc.dlqMark, request, DlqMarkReplySchema, timeoutMs),
+    /** The audit trail, also kept by mapping. */
+    audit: (entry: AuditRecordRequest) => requestRpc(nc, rpc.auditRecord, entry, AuditRecordReplySchema, timeoutMs),
+    auditList: (request: AuditListRequest) => requestRpc(nc, rpc.auditList, request, AuditListReplySchema, timeoutMs),
   };
 }
 export type DlqClient = ReturnType<typeof createDlqClient>;

@@ -1,4 +1,4 @@
-import type { DeadLetterRecord, DlqGetReply } from "@concord/contracts";
+import type { AuditEntry, DeadLetterRecord, DlqGetReply } from "@concord/contracts";
 
 const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
@@ -40,7 +40,7 @@ function prettyPayload(data: string): string {
 }
 
 /** One dead letter for a person: what failed, why, how often, its trace, the payload and the retry history. */
-export function formatShow(reply: DlqGetReply, mask: (text: string) => string): string {
+export function formatShow(reply: DlqGetReply & { audit?: AuditEntry[] }, mask: (text: string) => string): string {
   const d = reply.deadLetter;
   if (!d) return "no such dead letter";
   const fields: Array<[string, string]> = [
@@ -67,6 +67,10 @@ export function formatShow(reply: DlqGetReply, mask: (text: string) => string): 
     for (const h of reply.history) {
       out.push(`  ${h.id === d.id ? "*" : " "} ${h.id}  ${h.status.padEnd(9)}  ${shortTime(h.lastFailedAt)}  ${h.errorCode}  ${cut(oneLine(h.errorMessage), 60)}`);
     }
+  }
+  if (reply.audit && reply.audit.length > 0) {
+    out.push("", "audit (newest first):");
+    for (const a of reply.audit) out.push(`  ${shortTime(a.at)}  ${a.actor} (${a.role})  ${a.action}  ${a.result}  ${cut(oneLine(a.detail), 70)}`);
   }
   out.push("", "payload (masked):", prettyPayload(d.original.data));
   return mask(out.join("\n"));

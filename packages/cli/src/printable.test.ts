@@ -75,3 +75,15 @@ describe("in production the CLI refuses the demo token and plain http to the con
     await expect(program.parseAsync(["node", "concord", "dlq", "list"])).rejects.toThrow(/CONCORD_CONSOLE_URL: plain http.*CONCORD_API_TOKEN: is \(or contains\) a demo value/);
   });
 });
+
+describe("dlq show prints the audit trail of the dead letter", () => {
+  it("who did what, newest first", async () => {
+    const printed: string[] = [];
+    const audit = [{ id: 2, at: "2026-05-02T09:00:00.000Z", actor: "alice", role: "operator", action: "dlq.retry", targetKind: "dead-letter", targetId: "7", result: "ok", detail: "republished", traceId: null }];
+    const fetchStub = (() => Promise.resolve(new Response(JSON.stringify({ deadLetter: letter, history: [letter], audit }), { status: 200 }))) as typeof fetch;
+    const program = buildProgram({ env: { CONCORD_API_TOKEN: "test-token-0123456789" }, out: (t) => printed.push(t), confirm: () => Promise.resolve(false), fetch: fetchStub });
+    program.exitOverride();
+    await program.parseAsync(["node", "concord", "dlq", "show", "7"]);
+    expect(printed.join("\n")).toMatch(/audit \(newest first\):\n {2}2026-05-02 09:00:00Z {2}alice \(operator\) {2}dlq\.retry {2}ok {2}republished/);
+  });
+});

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { SystemSchema, EntitySchema, isResyncable, resyncEntities, type DeadLetterRecord, type DlqGetReply, type DlqMarkReply } from "@concord/contracts";
+import { SystemSchema, EntitySchema, isResyncable, resyncEntities, type AuditEntry, type DeadLetterRecord, type DlqGetReply, type DlqMarkReply } from "@concord/contracts";
 import { createMasker } from "@concord/telemetry";
 import { CliError, createConsoleClient, targetFromEnv, type ConsoleClient } from "./client";
 import { parseFilter, toFilter } from "./filter";
@@ -89,7 +89,7 @@ export function buildProgram(io: CliIo): Command {
     .argument("<id>", "dead letter id", positiveId)
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
-      const { body } = await api().request<DlqGetReply>("GET", `/api/dlq/${id}`);
+      const { body } = await api().request<DlqGetReply & { audit?: AuditEntry[] }>("GET", `/api/dlq/${id}`);
       out(options.json ? JSON.stringify(body, null, 2) : formatShow(body, (t) => t));
     });
 

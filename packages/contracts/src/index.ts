@@ -1,5 +1,16 @@
 export { SystemSchema, EntitySchema, RecordRefSchema, formatRef } from "./systems";
 export type { System, Entity, RecordRef } from "./systems";
+export {
+  RoleSchema,
+  roleAllows,
+  AuditActionSchema,
+  AuditEntrySchema,
+  AuditRecordRequestSchema,
+  AuditRecordReplySchema,
+  AuditListRequestSchema,
+  AuditListReplySchema,
+} from "./access";
+export type { Role, AuditAction, AuditEntry, AuditRecordRequest, AuditListRequest, AuditListReply } from "./access";
 export { ONEC_REF_KEY, BITRIX24_ID, entitiesOf, recordIdProblem, isValidRecordId, checkRecordId } from "./record-ids";
 export { createSubjects } from "./subjects";
 export type { Subjects } from "./subjects";

@@ -30,6 +30,9 @@ export interface Subjects {
     readonly dlqList: string;
     readonly dlqGet: string;
     readonly dlqMark: string;
+    /** The audit trail (served by mapping): record one action, list them. */
+    readonly auditRecord: string;
+    readonly auditList: string;
   };
 }
 
@@ -74,6 +77,8 @@ export function createSubjects(namespace = "concord"): Subjects {
       dlqList: `${ns}.rpc.dlq.list`,
       dlqGet: `${ns}.rpc.dlq.get`,
       dlqMark: `${ns}.rpc.dlq.mark`,
+      auditRecord: `${ns}.rpc.audit.record`,
+      auditList: `${ns}.rpc.audit.list`,
     },
   };
 }

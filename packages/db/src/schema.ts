@@ -157,3 +157,27 @@ export const deadLetters = pgTable(
     index("dead_letters_retry_of_idx").on(t.retryOf),
   ],
 );
+
+/**
+ * The audit trail: one row per operator or admin action (retry, discard, resync, decisions,
+ * later flows, users and tokens) — who (token or user name, role), when, what, on which record,
+ * and what came of it. Written only by mapping, never updated or deleted.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    actor: text("actor").notNull(),
+    role: text("role").notNull(),
+    action: text("action").notNull(),
+    /** dead-letter | record | filter */
+    targetKind: text("target_kind").notNull(),
+    targetId: text("target_id").notNull(),
+    /** ok | failed */
+    result: text("result").notNull(),
+    detail: text("detail").notNull(),
+    traceId: text("trace_id"),
+  },
+  (t) => [index("audit_log_target_idx").on(t.targetKind, t.targetId, t.at), index("audit_log_actor_idx").on(t.actor, t.at)],
+);
