@@ -23,6 +23,7 @@ import {
 } from "@concord/telemetry";
 import type { IngressConfig } from "./config";
 import { parseBitrix24Webhook } from "./bitrix24-webhook";
+import { createSourceRateLimit } from "./rate-limit";
 import { authenticateOnec, parseOnecNotification } from "./onec-webhook";
 import type { Rejection, WebhookResult } from "./rejection";
 
@@ -126,6 +127,17 @@ export function createServer(options: ServerOptions): Express {
   const track = options.track ?? (() => undefined);
   const stopping = options.stopping ?? (() => false);
   const limit = config.INGRESS_BODY_LIMIT;
+  const sources = createSourceRateLimit(config.INGRESS_RATE_PER_SEC, config.INGRESS_RATE_BURST);
+
+  /** 429 when the source is over its rate (after authentication: a stranger cannot spend a source's budget). */
+  function overRate(res: Response, span: Span, source: string): boolean {
+    const waitMs = sources.take(source, now().getTime());
+    if (waitMs === null) return false;
+    Object.assign(logOf(res), { rateLimited: source });
+    span.setAttribute("http.response.status_code", 429);
+    res.set("Retry-After", String(Math.max(1, Math.ceil(waitMs / 1000)))).status(429).json({ error: "too many events", reason: `more than ${config.INGRESS_RATE_PER_SEC}/s from this source` });
+    return true;
+  }
 
   const app = express();
   app.disable("x-powered-by");
@@ -246,6 +258,8 @@ export function createServer(options: ServerOptions): Express {
     webhook("bitrix24", async (req, res, span, started) => {
       const result = parseBitrix24Webhook(req.body ?? {}, config.B24_APPLICATION_TOKEN, now());
       if (!result.ok) return sendRejection(res, span, result.rejection);
+      // One source per credential: the application token is the portal's (a forged `domain` must not open a new bucket).
+      if (overRate(res, span, "bitrix24")) return;
       await accept(res, span, result, started);
     }),
   );
@@ -265,6 +279,7 @@ export function createServer(options: ServerOptions): Express {
       if (!auth.ok) return sendRejection(res, span, auth.rejection);
       logOf(res).webhookId = auth.webhookId;
       span.setAttribute("webhook.id", auth.webhookId);
+      if (overRate(res, span, "onec")) return;
       const result = parseOnecNotification(raw, now());
       if (!result.ok) return sendRejection(res, span, result.rejection);
       await accept(res, span, result, started);

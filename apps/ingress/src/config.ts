@@ -48,6 +48,13 @@ export const ingressConfigSchema = z.object({
     .default(300),
   /** Largest request body accepted (413 above); real events are well under 1 KB. */
   INGRESS_BODY_LIMIT: byteSize,
+  /**
+   * Authenticated events accepted per second from one source (a Bitrix24 portal, the 1C
+   * server), per ingress replica; beyond it 429 (the sweeps recover what is refused). 0 = off.
+   */
+  INGRESS_RATE_PER_SEC: z.coerce.number().min(0).max(100_000).default(50),
+  /** Events a source may send at once after a quiet spell. */
+  INGRESS_RATE_BURST: z.coerce.number().int().min(1).max(1_000_000).default(500),
 });
 
 export type IngressConfig = z.infer<typeof ingressConfigSchema>;
