@@ -1,5 +1,6 @@
 import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
 import { createLogger, initTracing, installProcessHandlers, masker, maskedErrorText, shutdownTracing } from "@concord/telemetry";
+import { configureNatsSecurity, natsSecurityFromConfig, splitServerCredentials } from "@concord/bus";
 import { createApp } from "./app";
 import { ingressConfigSchema, type IngressConfig } from "./config";
 
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   const config = parseConfig();
   // Secrets join the masker before anything is logged.
   masker.addSecrets(secretValues(ingressConfigSchema, config));
+  masker.addSecrets([splitServerCredentials(config.NATS_URL).password ?? ""]);
+  configureNatsSecurity(natsSecurityFromConfig(config));
   initTracing("ingress", config.OTEL_TRACES_FILE);
   const logger = createLogger("ingress", config.LOG_LEVEL);
   logger.info("starting", { config: redactConfig(ingressConfigSchema, config) });

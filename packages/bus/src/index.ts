@@ -1,5 +1,7 @@
 export { connectBus } from "./connection";
 export type { Bus } from "./connection";
+export { configureNatsSecurity, currentNatsSecurity, natsConnectionOptions, natsSecurityFromConfig, splitServerCredentials } from "./connection-options";
+export type { NatsSecurity } from "./connection-options";
 export { ensureStreams, streamConfigs } from "./streams";
 export { publishJson } from "./publish";
 export type { PublishOptions } from "./publish";

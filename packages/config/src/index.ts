@@ -57,7 +57,9 @@ export function redactConfig<T extends z.ZodObject>(schema: T, config: z.infer<T
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(schema.shape)) {
     const value = (config as Record<string, unknown>)[key];
-    out[key] = secretFields.has(field as z.ZodType) && value !== undefined ? "***" : value;
+    // A URL's password (NATS_URL=nats://user:password@host) is redacted even in a field not marked secret.
+    const shown = typeof value === "string" ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/,\s]*:)[^@/,\s]*@/gi, "$1***@").replace(/(,\s*[a-z][a-z0-9+.-]*:\/\/[^:@/,\s]*:)[^@/,\s]*@/gi, "$1***@") : value;
+    out[key] = secretFields.has(field as z.ZodType) && value !== undefined ? "***" : shown;
   }
   return out;
 }
@@ -84,8 +86,24 @@ export const flag = (fallback: boolean) =>
 export const DEMO_DLQ_KEY = "demo-dlq-key-not-for-production";
 
 export const commonConfig = {
-  /** NATS server(s), comma-separated. */
+  /** NATS server(s), comma-separated; `nats://user:password@host` works too (the password is never logged). */
   NATS_URL: z.string().default("nats://127.0.0.1:4222"),
+  /** NATS user and password of this service's account (see infra/nats/accounts.conf). */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: secret(z.string().optional()),
+  /** NATS token authentication (instead of a user). */
+  NATS_TOKEN: secret(z.string().optional()),
+  /** NATS nkey seed (`SU…`) of this service's user (instead of a password). */
+  NATS_NKEY_SEED: secret(z.string().regex(/^SU[A-Z2-7]{56}$/, "an nkey user seed starts with SU (nk -gen user)").optional()),
+  /** Path of a NATS `.creds` file (JWT + seed; decentralised auth). */
+  NATS_CREDS_FILE: z.string().optional(),
+  /** Require TLS to NATS (implied by NATS_TLS_CA_FILE or NATS_TLS_CERT_FILE). */
+  NATS_TLS: flag(false),
+  /** CA that signed the NATS server's certificate (default: the OS store). */
+  NATS_TLS_CA_FILE: z.string().optional(),
+  /** Client certificate and key, where the server verifies clients (mutual TLS). */
+  NATS_TLS_CERT_FILE: z.string().optional(),
+  NATS_TLS_KEY_FILE: z.string().optional(),
   /** Subject/stream namespace; lets deployments (and parallel test runs) share one NATS. */
   CONCORD_NAMESPACE: z
     .string()

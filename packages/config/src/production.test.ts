@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, commonConfig, insecureSettings, loadConfig, secret } from "./index";
+import { ConfigError, commonConfig, insecureSettings, loadConfig, redactConfig, secret } from "./index";
 
 const schema = z.object({
   ...commonConfig,
@@ -44,5 +44,15 @@ describe("production mode refuses demo and weak secrets and plain http", () => {
     const env = { NODE_ENV: "production", ...strong, ONEC_ODATA_URL: "http://1c.lan/odata/", CONCORD_ALLOW_PLAIN_HTTP: "true" };
     const config = loadConfig(schema, env);
     expect(insecureSettings(schema, config, env)).toEqual([expect.stringMatching(/^ONEC_ODATA_URL uses plain http:\/\//)]);
+  });
+});
+
+describe("NATS credentials in configuration", () => {
+  it("never shows NATS_URL's password or the NATS secrets in the start-up config", () => {
+    const config = loadConfig(schema, { ...strong, NATS_URL: "nats://svc:n4ts-pass@10.0.0.1:4222,nats://svc:n4ts-pass@10.0.0.2:4222", NATS_TOKEN: "a-nats-token-0123456789" });
+    const shown = JSON.stringify(redactConfig(schema, config));
+    expect(shown).not.toContain("n4ts-pass");
+    expect(shown).not.toContain("a-nats-token");
+    expect(shown).toContain("nats://svc:***@10.0.0.1:4222,nats://svc:***@10.0.0.2:4222");
   });
 });

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { configureSealing, createSealer } from "@concord/bus";
+import { configureNatsSecurity, configureSealing, createSealer, natsSecurityFromConfig, splitServerCredentials } from "@concord/bus";
 import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
 import { createLogger, initTracing, installProcessHandlers, masker, shutdownTracing, type Logger } from "@concord/telemetry";
 
@@ -30,6 +30,9 @@ export async function runService<S extends z.ZodObject>(
   }
   masker.addSecrets(secretValues(schema, config));
   const cfg = config as Record<string, unknown>;
+  // NATS: the account from config for every connectBus here; a password inside NATS_URL joins the masker.
+  configureNatsSecurity(natsSecurityFromConfig(cfg));
+  if (typeof cfg.NATS_URL === "string") masker.addSecrets([splitServerCredentials(cfg.NATS_URL).password ?? ""]);
   if (typeof cfg.CONCORD_DLQ_KEY === "string") {
     const old = typeof cfg.CONCORD_DLQ_OLD_KEYS === "string" ? cfg.CONCORD_DLQ_OLD_KEYS.split(",").map((k) => k.trim()).filter(Boolean) : [];
     configureSealing(createSealer(cfg.CONCORD_DLQ_KEY, old));
