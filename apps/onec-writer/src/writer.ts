@@ -242,13 +242,20 @@ export function createOnecWriter(deps: WriterDeps) {
   /** 1C may silently ignore, truncate or reset values: say what it stored differently (the record's history shows it). */
   function storedDifferences(sent: Record<string, unknown>, stored: Record<string, unknown>): string {
     const differences: string[] = [];
+    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
     for (const [key, value] of Object.entries(sent)) {
-      if (Array.isArray(value)) {
-        const kept = Array.isArray(stored[key]) ? (stored[key] as unknown[]).length : -1;
-        if (kept !== value.length) differences.push(`${key}: sent ${value.length} rows, stored ${kept}`);
-      } else if (JSON.stringify(stored[key]) !== JSON.stringify(value)) {
-        differences.push(`${key}: sent ${JSON.stringify(value)}, stored ${JSON.stringify(stored[key])}`);
+      if (!Array.isArray(value)) {
+        if (differs(stored[key], value)) differences.push(`${key}: sent ${JSON.stringify(value)}, stored ${JSON.stringify(stored[key])}`);
+        continue;
       }
+      // A tabular part, row by row and column by column (LineNumber is 1C's to number).
+      const kept = Array.isArray(stored[key]) ? (stored[key] as Row[]) : [];
+      if (kept.length !== value.length) differences.push(`${key}: sent ${value.length} rows, stored ${kept.length}`);
+      (value as Row[]).forEach((row, i) => {
+        for (const [column, v] of Object.entries(row)) {
+          if (column !== "LineNumber" && differs(kept[i]?.[column], v)) differences.push(`${key}[${i + 1}].${column}: sent ${JSON.stringify(v)}, stored ${JSON.stringify(kept[i]?.[column])}`);
+        }
+      });
     }
     if (differences.length > 0) logger.warn("1C stored different values than sent", { ref: stored.Ref_Key, differences });
     const summary = `DataVersion ${String(stored.DataVersion)}`;
