@@ -6,9 +6,10 @@ import { ORDER_SET, createDeal, startTestSystem, waitQuiet, type TestSystem } fr
  * resends them, and the catch-up sweep recovers every one: a mass edit through the limit ends
  * fully applied. Sized for CI (40 deals at 2 events/s); the same holds at 5,000 (docs/security.md).
  */
-jest.setTimeout(240_000);
-
-const DEALS = 40;
+// CONCORD_RATE_LIMIT_DEALS raises the size for a measurement (docs/security.md has the 5,000 run).
+const DEALS = Number(process.env.CONCORD_RATE_LIMIT_DEALS ?? 40);
+const scaledMs = (ms: number) => Math.max(ms, ms * (DEALS / 40));
+jest.setTimeout(scaledMs(240_000));
 let t: TestSystem;
 beforeAll(async () => {
   t = await startTestSystem({
@@ -27,9 +28,10 @@ it(`a mass create and a mass edit of ${DEALS} deals through the rate limit end f
   const company = await t.b24<number>("crm.company.add", { fields: { TITLE: "ООО Массовая правка" } });
   const deals: string[] = [];
   for (let i = 0; i < DEALS; i++) deals.push((await createDeal(t, { companyId: company, title: `Сделка ${i}` })).dealId);
-  await waitFor(async () => ((await t.onecRecords(ORDER_SET)).length >= DEALS ? true : undefined), { timeoutMs: 150_000, intervalMs: 1_000, what: "an order per deal" });
+  await waitFor(async () => ((await t.onecRecords(ORDER_SET)).length >= DEALS ? true : undefined), { timeoutMs: scaledMs(150_000), intervalMs: 1_000, what: "an order per deal" });
 
   // The mass edit: every deal's title at once, far beyond 2 events/s.
+  const editStarted = Date.now();
   for (const id of deals) await t.b24("crm.deal.update", { id, fields: { TITLE: `Правка ${id}` } });
   await t.b24Admin("events/drain", { method: "POST" });
   const stats = await t.b24Admin<{ events: { failed: number } }>("stats");
@@ -41,9 +43,11 @@ it(`a mass create and a mass edit of ${DEALS} deals through the rate limit end f
       const edited = orders.filter((o) => String(o.Комментарий).startsWith("Правка "));
       return edited.length >= DEALS ? true : undefined;
     },
-    { timeoutMs: 150_000, intervalMs: 1_000, what: "every edit applied through the sweep" },
+    { timeoutMs: scaledMs(150_000), intervalMs: 1_000, what: "every edit applied through the sweep" },
   );
-  await waitQuiet(t, 3_000, 60_000);
+  await waitQuiet(t, 3_000, scaledMs(60_000));
+  const took = (Date.now() - editStarted) / 1000;
+  if (process.env.CONCORD_RATE_LIMIT_DEALS) process.stdout.write(`mass edit of ${DEALS} deals through the limit applied in ${took.toFixed(0)} s\n`);
   const orders = await t.onecRecords(ORDER_SET);
   const byDeal = new Map<string, Record<string, unknown>[]>();
   for (const o of orders) byDeal.set(String(o.НомерПоДаннымКлиента), [...(byDeal.get(String(o.НомерПоДаннымКлиента)) ?? []), o]);
