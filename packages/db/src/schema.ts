@@ -24,6 +24,11 @@ export const idMapping = pgTable(
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /**
+     * When a create was sent to the target and not yet confirmed: the outcome is in doubt until
+     * a find-before-create after the settle delay says whether it happened (null otherwise).
+     */
+    createAttemptedAt: timestamp("create_attempted_at", { withTimezone: true }),
     /** Short exclusive lease so one writer replica at a time works on the pair. */
     leaseOwner: text("lease_owner"),
     leaseUntil: timestamp("lease_until", { withTimezone: true }),

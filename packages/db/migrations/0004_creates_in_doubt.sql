@@ -1,0 +1,1 @@
+ALTER TABLE "id_mapping" ADD COLUMN "create_attempted_at" timestamp with time zone;
