@@ -146,3 +146,5 @@ export { decideWrite, SyncMeta, recordedAfterWrite } from "./write-decision";
 export type { PairWriteState, WriteDecision } from "./write-decision";
 export { VAT_RATES, vatPercent } from "./vat";
 export type { VatRate } from "./vat";
+export { ErrorCatalog, catalogEntry, classifyError, isCatalogued } from "./error-catalog";
+export type { ErrorCode, ErrorEntry, ErrorKind, ErrorScope, CircuitTrip } from "./error-catalog";
