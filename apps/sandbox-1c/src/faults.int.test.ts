@@ -112,3 +112,20 @@ test("faults come after auth: unauthenticated requests still get 401", async () 
   const ok = await fetch(`${sb.root}${PARTNERS}?$format=json`, { headers: { authorization: AUTH } });
   expect(ok.status).toBe(500);
 });
+
+test("slowCommitMs: a POST whose client gave up is still committed, later, and notified", async () => {
+  await putFaults({ [PARTNERS]: { POST: { latencyMs: 5_000, slowCommitMs: 800 } } });
+  const gaveUp = await fetch(`${sb.root}${encodeURIComponent(PARTNERS)}?$format=json`, {
+    method: "POST",
+    headers: { authorization: AUTH, "content-type": "application/json" },
+    body: JSON.stringify({ Description: "медленный" }),
+    signal: AbortSignal.timeout(300),
+  }).catch((error: Error) => error);
+  expect((gaveUp as Error).name).toBe("TimeoutError");
+  await sleep(300);
+  expect(await count(PARTNERS)).toBe(0); // not yet: 1C is still at it
+  await sleep(1_000);
+  expect(await count(PARTNERS)).toBe(1);
+  await sleep(200);
+  expect(receiver.received).toHaveLength(1);
+});

@@ -27,6 +27,11 @@ export const RequestFaultSchema = z
     /** Writes only: the write IS committed (and notified), then the response is a 500 or a dropped connection. */
     commitThenFailRate: rate.optional(),
     commitThenFailMode: z.enum(["500", "drop", "random"]).optional(),
+    /**
+     * Writes only, with `latencyMs`: a client that gives up during the latency does not stop the
+     * write — 1C goes on and commits it this much later (a slow base finishing a POST nobody waits for).
+     */
+    slowCommitMs: z.number().int().min(0).max(600_000).optional(),
   })
   .strict();
 export type RequestFault = z.infer<typeof RequestFaultSchema>;
@@ -70,9 +75,10 @@ export interface FaultDecision {
   outcome: "none" | "timeout" | "lock" | "error";
   timeoutMs: number;
   commitThenFail: null | "500" | "drop";
+  slowCommitMs: number;
 }
 
-const NO_FAULT: FaultDecision = { latencyMs: 0, outcome: "none", timeoutMs: 0, commitThenFail: null };
+const NO_FAULT: FaultDecision = { latencyMs: 0, outcome: "none", timeoutMs: 0, commitThenFail: null, slowCommitMs: 0 };
 export const DEFAULT_TIMEOUT_MS = 65_000;
 
 function isMethodMap(value: unknown): value is Partial<Record<"*" | ODataMethod, RequestFault>> {
@@ -126,7 +132,12 @@ export class FaultInjector {
     const rule = this.resolve(set, method);
     if (!rule) return NO_FAULT;
     const roll = (p: number | undefined): boolean => p !== undefined && p > 0 && this.random() < p;
-    const decision: FaultDecision = { ...NO_FAULT, latencyMs: rule.latencyMs ?? 0, timeoutMs: rule.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+    const decision: FaultDecision = {
+      ...NO_FAULT,
+      latencyMs: rule.latencyMs ?? 0,
+      timeoutMs: rule.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      slowCommitMs: WRITE_METHODS.has(method) ? (rule.slowCommitMs ?? 0) : 0,
+    };
     if (roll(rule.timeoutRate)) decision.outcome = "timeout";
     else if (roll(rule.lockRate)) decision.outcome = "lock";
     else if (roll(rule.errorRate)) decision.outcome = "error";

@@ -155,6 +155,11 @@ export function createODataHandler(deps: ODataDeps): (req: Request, res: Respons
       if (decision.outcome !== "none") deps.stats.countFault(decision.outcome);
       else if (decision.commitThenFail) deps.stats.countFault("commitThenFail");
       if (decision.latencyMs > 0) await deps.sleep(decision.latencyMs, req);
+      // The client gave up during the latency, but 1C finishes the write on its own time.
+      if (decision.slowCommitMs > 0 && (req.socket.destroyed || req.socket.readableEnded)) {
+        deps.stats.countFault("slowCommit");
+        await new Promise((resolve) => setTimeout(resolve, decision.slowCommitMs));
+      }
       if (decision.outcome === "timeout") {
         await deps.sleep(decision.timeoutMs, req);
         req.socket.destroy();

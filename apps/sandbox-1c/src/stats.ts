@@ -22,8 +22,9 @@ export interface InjectedFaults {
   timeout: number;
   lock: number;
   commitThenFail: number;
+  slowCommit: number;
 }
-const noFaults = (): InjectedFaults => ({ error: 0, timeout: 0, lock: 0, commitThenFail: 0 });
+const noFaults = (): InjectedFaults => ({ error: 0, timeout: 0, lock: 0, commitThenFail: 0, slowCommit: 0 });
 
 export class Stats {
   private sets = new Map<string, SetStats>();
