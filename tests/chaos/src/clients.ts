@@ -22,6 +22,8 @@ export interface Clients {
   b24Admin<T = unknown>(path: string, init?: RequestInit): Promise<T>;
   onecAdmin<T = unknown>(path: string, init?: RequestInit): Promise<T>;
   onecRecords(set: string): Promise<Rec[]>;
+  /** One 1C record as the manager's form opens it. */
+  onecRecord(set: string, ref: string): Promise<Rec>;
   onecCreate(set: string, body: Rec): Promise<Rec>;
   onecPatch(set: string, ref: string, body: Rec): Promise<Rec>;
   onecAction(set: string, ref: string, action: "Post" | "Unpost"): Promise<Rec>;
@@ -75,6 +77,7 @@ export function createClients(config: SystemConfig): Clients {
     b24Admin: (path, init) => json(`${b24AdminBase}${path}`, init),
     onecAdmin: (path, init) => json(`${onecAdminBase}${path}`, init),
     onecRecords: (set) => json(record(set)),
+    onecRecord: (set, ref) => json(record(set, ref)),
     onecCreate: (set, body) => json(record(set), post(body)),
     onecPatch: (set, ref, body) => json(record(set, ref), post(body, "PATCH")),
     onecAction: (set, ref, action) => json(`${record(set, ref)}/${action}`, { method: "POST" }),

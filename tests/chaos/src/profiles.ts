@@ -14,6 +14,22 @@ export interface Profile {
   editsPerRecord: readonly [number, number];
   /** Share of edits made on both sides of a pair at once. */
   bothSidesShare: number;
+  /**
+   * Issue 9: what Concord does not own, and what the target stores differently. Share of 1C-born
+   * orders and counterparties the manager fills with fields Concord does not own (the customer's
+   * number, delivery address and date, rows' characteristic, warehouse and VAT rate; an individual
+   * entrepreneur's full name and address) …
+   */
+  unownedShare: number;
+  /** … share of the manager's order edits that change such a field, … */
+  managerUnownedShare: number;
+  /** … share of CRM company titles longer than the 100 characters 1C keeps, … */
+  longNameShare: number;
+  /** … shares of deal rows with a percent discount and with a tax (20 %, included or not), … */
+  discountedRowShare: number;
+  taxedRowShare: number;
+  /** … and edits per customer (a CRM rename or phone, the manager's fields; a third at once). */
+  customerEdits: readonly [number, number];
   /** Calls the workload makes at once (each action starts at its planned time regardless). */
   concurrency: number;
   /** How long faults are injected; the workload runs inside this window. */
@@ -52,6 +68,12 @@ export const profiles: Record<Profile["name"], Profile> = {
     onecProducts: 3,
     editsPerRecord: [1, 3],
     bothSidesShare: 0.3,
+    unownedShare: 0.7,
+    managerUnownedShare: 0.35,
+    longNameShare: 0.4,
+    discountedRowShare: 0.3,
+    taxedRowShare: 0.4,
+    customerEdits: [0, 2],
     concurrency: 6,
     faultWindowMs: 90_000,
     killEveryMs: [4_000, 8_000],
@@ -80,6 +102,12 @@ export const profiles: Record<Profile["name"], Profile> = {
     // two hours; with 0–1 it took 51 minutes. The ci profile keeps 1–3.
     editsPerRecord: [0, 1],
     bothSidesShare: 0.3,
+    unownedShare: 0.5,
+    managerUnownedShare: 0.35,
+    longNameShare: 0.2,
+    discountedRowShare: 0.3,
+    taxedRowShare: 0.4,
+    customerEdits: [0, 1],
     concurrency: 16,
     faultWindowMs: 1_800_000,
     killEveryMs: [8_000, 16_000],

@@ -40,19 +40,19 @@ function table(rows: Array<[string, string]>): string[] {
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
 }
 
-/** The extra checks beside the seven invariants: the run itself must have been sound. */
+/** The extra checks beside the eight invariants: the run itself must have been sound. */
 export function runChecks(summary: Pick<RunSummary, "drain" | "unexpectedExits" | "faults" | "profile">): Invariant[] {
   const { drain, unexpectedExits, faults, profile } = summary;
   return [
     {
-      id: 8,
+      id: 9,
       name: "drained in time",
       pass: drain.drained,
       summary: drain.drained ? `quiet after ${(drain.drainMs / 1000).toFixed(1)} s (limit ${profile.drainTimeoutMs / 1000} s)` : `still busy after ${profile.drainTimeoutMs / 1000} s`,
       problems: drain.busy,
     },
     {
-      id: 9,
+      id: 10,
       name: "services stay up",
       pass: unexpectedExits.length === 0 && faults.failures.length === 0,
       summary: `${unexpectedExits.length} exits not caused by a fault, ${faults.failures.length} fault actions failed`,
@@ -74,6 +74,9 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["new 1C products", String(w.onecProductsCreated)],
       ["edits", `${w.crmEdits} in Bitrix24, ${w.onecEdits} in 1C, ${w.bothSidesEdits} pairs edited on both sides at once`],
       ["edits with no copy yet", String(w.editsWithoutCounterpart)],
+      ["not Concord's (1C)", `${w.issue9.filledOrders} orders and ${w.issue9.filledCounterparties} counterparties created with them, ${w.issue9.unownedEdits} manager edits of them (${w.issue9.racingEdits} at once with a CRM edit of the pair; ${w.issue9.cancelledLines} lines cancelled)`],
+      ["what 1C stores otherwise", `${w.issue9.longNames} CRM company titles over 100 characters`],
+      ["deal rows set", `${w.issue9.discountedRows} with a discount, ${w.issue9.taxedRows} with a tax`],
       ["user calls refused, retried", String(summary.userRetries)],
       ["workload failures", String(w.failures.length)],
     ]),
@@ -105,6 +108,7 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["duplicates found", String(check.duplicates)],
       ["losses found", String(check.losses)],
       ["writes per applied change", check.writes.ratio.toFixed(2)],
+      ["unowned values changed", `${check.unowned.changed} of ${check.unowned.checked}`],
       ["wall time", `${(summary.wallMs / 1000).toFixed(0)} s`],
       ["logs", summary.logDir],
       ["seed", `${summary.seed}  (again: ${summary.rerun})`],

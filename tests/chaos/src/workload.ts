@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, type Clients, type Rec } from "./clients";
 import type { Profile } from "./profiles";
 import type { Random } from "./prng";
+import { chaosGuid, createUnownedLedger, occurrences, type UnownedLedger } from "./unowned";
 
 /**
  * The people: CRM users creating and editing deals over REST, a 1C manager creating, posting and
@@ -17,11 +18,21 @@ const ONEC_STATUSES = ["НеСогласован", "Согласован", "КО
 const PAYMENT_STATES = ["НеОплачен", "ОплаченЧастично", "Оплачен"] as const;
 /** The 1C sandbox is seeded with these products; the CRM catalog gets one product for each. */
 const SEEDED_SKUS = Array.from({ length: 12 }, (_, i) => `SKU-${String(i + 1).padStart(3, "0")}`);
+/** 1C keeps 100 characters of a counterparty's (and partner's) Description. */
+export const ONEC_NAME_LENGTH = 100;
+const LONG_NAME_LENGTH = 130;
 
+/**
+ * A CRM row: `price` is what the customer pays per unit (Bitrix24 PRICE: discount and tax
+ * included); a discounted row has DISCOUNT_TYPE_ID 2 (percent) and its rate, a taxed row
+ * TAX_RATE 20 included in the price or not. For a 1C line, `price` is Цена.
+ */
 interface Row {
   sku: string;
   quantity: number;
   price: number;
+  discountRate?: number;
+  tax?: { rate: number; included: boolean };
 }
 interface DealSpec {
   title: string;
@@ -30,32 +41,81 @@ interface DealSpec {
   rows: Row[];
   poisoned: boolean;
 }
+/** What a 1C manager fills in that Concord does not own (issue 9). */
+interface OnecOrderExtras {
+  /** The customer's own order number. */
+  clientNumber: string;
+  deliveryAddress: string;
+  wantedShipDate: string;
+  pricesIncludeVat: boolean;
+  /** Per line: characteristic, warehouse, VAT rate (null: the form's default). */
+  lines: Array<{ characteristic: string | null; warehouse: string | null; vatRate: string | null }>;
+}
 interface OnecOrderSpec {
   comment: string;
   counterparty: number;
   status: string;
   lines: Row[];
+  extras: OnecOrderExtras | null;
 }
-type CrmChange = { kind: "title"; title: string } | { kind: "stage"; stage: string } | { kind: "rows"; rows: Row[] };
-type OnecChange = { kind: "post" } | { kind: "status"; status: string } | { kind: "payment"; state: string } | { kind: "comment"; comment: string };
+/** A counterparty a manager creates in 1C; `extras`: an individual entrepreneur with a full name and an address row. */
+interface CounterpartySpec {
+  extras: { fullName: string; address: string } | null;
+}
+type CrmChange =
+  | { kind: "title"; title: string }
+  | { kind: "stage"; stage: string }
+  | { kind: "rows"; rows: Row[] }
+  /** The same products, new quantities, prices and discounts (the CRM's columns of the rows 1C already has). */
+  | { kind: "requantify"; seed: number };
+/** A 1C manager's edit of what Concord does not own on an order. */
+type UnownedOrderEdit =
+  | { field: "АдресДоставки" | "ЖелаемаяДатаОтгрузки" | "НомерПоДаннымКлиента"; n: number }
+  | { field: "Склад_Key" | "Характеристика_Key" | "СтавкаНДС" | "Отменено"; row: number; n: number };
+type OnecChange =
+  | { kind: "post" }
+  | { kind: "status"; status: string }
+  | { kind: "payment"; state: string }
+  | { kind: "comment"; comment: string }
+  | { kind: "unowned"; edit: UnownedOrderEdit };
+type CustomerCrmChange = { kind: "rename"; title: string } | { kind: "phone"; phone: string };
+type CustomerOnecChange = { kind: "fullName"; value: string } | { kind: "address"; value: string } | { kind: "legalForm" };
 type Target = { origin: "crm" | "onec"; index: number };
 type Action =
   | { at: number; kind: "createDeal"; deal: number }
   | { at: number; kind: "createOnecOrder"; order: number }
-  | { at: number; kind: "edit"; target: Target; crm: CrmChange | null; onec: OnecChange | null };
+  | { at: number; kind: "edit"; target: Target; crm: CrmChange | null; onec: OnecChange | null }
+  | { at: number; kind: "editCustomer"; target: Target; crm: CustomerCrmChange | null; onec: CustomerOnecChange | null };
 
 export interface Plan {
   seed: number;
   deals: DealSpec[];
   onecOrders: OnecOrderSpec[];
-  companies: number;
-  counterparties: number;
+  /** Titles of the new CRM companies (some longer than 1C keeps). */
+  companyTitles: string[];
+  counterparties: CounterpartySpec[];
   /** Articles of the new 1C products. */
   onecProducts: string[];
   actions: Action[];
 }
 
 const priceOf = (sku: string) => 100 * (1 + (Number(sku.slice(-3)) % 9));
+const round2 = (n: number) => Math.round((n + Math.sign(n) * Number.EPSILON) * 100) / 100;
+/** Warehouses and characteristics of the base (their catalogs are not published: keys only). */
+const WAREHOUSES = [1, 2, 3].map((i) => chaosGuid("Склад", i));
+const characteristic = (seed: number, n: number) => chaosGuid("Характеристика", seed, n);
+const VAT_RATES = ["НДС20", "НДС10", "НДС0"] as const;
+const VAT_PERCENT: Record<string, number> = { НДС20: 20, НДС10: 10, НДС0: 0, БезНДС: 0 };
+
+/** A name padded to `length` characters with words, so that 1C's cut never ends in a space. */
+function longName(base: string, length: number): string {
+  const words = ["Торгово-производственная", "компания", "«Северо-Западные", "поставки", "офисной", "техники", "и", "канцелярских", "товаров", "для", "бизнеса»"];
+  let name = base;
+  for (let i = 0; [...name].length < length; i++) name += ` ${words[i % words.length] as string}`;
+  const chars = [...name].slice(0, length);
+  if (chars[ONEC_NAME_LENGTH - 1] === " ") chars[ONEC_NAME_LENGTH - 1] = "-";
+  return chars.join("");
+}
 
 export function planWorkload(profile: Profile, random: Random, seed: number): Plan {
   const window = profile.faultWindowMs;
@@ -67,13 +127,32 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
     while (chosen.size < count) chosen.add(random.pick(skus));
     return [...chosen].map((sku) => ({ sku, quantity: random.int(1, 5), price: priced(sku) }));
   };
+  // Deal rows as a salesperson sets them: some with a percent discount (the price the customer
+  // pays then has kopecks that do not divide back evenly), some with VAT included or on top.
+  const crmRows = (): Row[] =>
+    rowsFrom(SEEDED_SKUS, priceOf).map((row) => {
+      const out: Row = { ...row };
+      if (random.chance(profile.discountedRowShare)) {
+        out.discountRate = random.pick([5, 7, 10, 15]);
+        out.price = round2(row.price * (1 - out.discountRate / 100) - (random.chance(0.5) ? random.int(1, 99) / 100 : 0));
+      }
+      if (random.chance(profile.taxedRowShare)) out.tax = { rate: 20, included: random.chance(0.5) };
+      return out;
+    });
   const onecProducts = Array.from({ length: profile.onecProducts }, (_, i) => `CH${seed % 100_000}-${i + 1}`);
   const onecSkus = [...SEEDED_SKUS, ...onecProducts];
+  const companyTitles = Array.from({ length: profile.companies }, (_, k) => {
+    const base = `ООО Хаос ${seed}-${k + 1}`;
+    return random.chance(profile.longNameShare) ? longName(base, LONG_NAME_LENGTH) : base;
+  });
+  const counterparties: CounterpartySpec[] = Array.from({ length: profile.counterparties }, (_, c) => ({
+    extras: random.chance(profile.unownedShare) ? { fullName: `Индивидуальный предприниматель Хаосов ${seed}-${c + 1}`, address: `г. Москва, ул. Хаоса, д. ${c + 1}, офис ${random.int(1, 99)}` } : null,
+  }));
   const deals: DealSpec[] = Array.from({ length: profile.deals }, (_, i) => ({
     title: `Хаос ${i + 1}`,
     company: random.int(0, profile.companies - 1),
     stage: random.pick(["NEW", "PREPARATION", "EXECUTING"]),
-    rows: rowsFrom(SEEDED_SKUS, priceOf),
+    rows: crmRows(),
     poisoned: false,
   }));
   // Poisoned deals are spread over the list, not bunched at the end.
@@ -81,21 +160,46 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
     const deal = deals[Math.floor(((p + 0.5) * deals.length) / profile.poisonedDeals)];
     if (deal) Object.assign(deal, { poisoned: true, stage: POISON_STAGE, title: `${deal.title} (отравлена)` });
   }
-  const onecOrders: OnecOrderSpec[] = Array.from({ length: profile.onecOrders }, (_, i) => ({
-    comment: `Заказ из 1С ${i + 1}`,
-    counterparty: random.int(0, profile.counterparties - 1),
-    status: random.pick(["НеСогласован", "Согласован"]),
-    lines: rowsFrom(onecSkus, () => 10 * random.int(10, 90)),
-  }));
+  const onecOrders: OnecOrderSpec[] = Array.from({ length: profile.onecOrders }, (_, i) => {
+    const lines = rowsFrom(onecSkus, () => 10 * random.int(10, 90));
+    const filled = random.chance(profile.unownedShare);
+    // The same product twice (two sizes: two characteristics) on some orders: rows are matched by occurrence.
+    if (filled && random.chance(0.4) && lines[0]) lines.push({ ...lines[0], quantity: random.int(1, 5) });
+    const extras: OnecOrderExtras | null = filled
+      ? {
+          clientNumber: `ПО-${seed % 10_000}/${i + 1}`,
+          deliveryAddress: `г. Санкт-Петербург, Невский пр., д. ${i + 1}`,
+          wantedShipDate: `2027-0${random.int(1, 9)}-1${random.int(0, 9)}T00:00:00`,
+          pricesIncludeVat: random.chance(0.5),
+          lines: lines.map((_, n) => ({
+            characteristic: random.chance(0.5) || n > 0 ? characteristic(seed, i * 10 + n) : null,
+            warehouse: random.chance(0.5) ? random.pick(WAREHOUSES) : null,
+            vatRate: random.chance(0.3) ? random.pick(VAT_RATES) : null,
+          })),
+        }
+      : null;
+    return { comment: `Заказ из 1С ${i + 1}`, counterparty: random.int(0, profile.counterparties - 1), status: random.pick(["НеСогласован", "Согласован"]), lines, extras };
+  });
 
   const actions: Action[] = [];
   const crmChange = (i: number, n: number): CrmChange => {
     const roll = random.next();
-    if (roll < 0.4) return { kind: "title", title: `Хаос ${i + 1} правка ${n}` };
-    if (roll < 0.75) return { kind: "stage", stage: random.pick(STAGES) };
-    return { kind: "rows", rows: rowsFrom(SEEDED_SKUS, priceOf) };
+    if (roll < 0.3) return { kind: "title", title: `Хаос ${i + 1} правка ${n}` };
+    if (roll < 0.6) return { kind: "stage", stage: random.pick(STAGES) };
+    if (roll < 0.8) return { kind: "requantify", seed: random.seed() };
+    return { kind: "rows", rows: crmRows() };
   };
-  const onecChange = (i: number, n: number): OnecChange => {
+  const unownedEdit = (onecBorn: boolean, n: number): UnownedOrderEdit => {
+    const roll = random.next();
+    // The customer's number is the manager's only on a 1C-born order (Concord marks its own orders there).
+    if (roll < 0.15) return { field: onecBorn ? "НомерПоДаннымКлиента" : "ЖелаемаяДатаОтгрузки", n };
+    if (roll < 0.3) return { field: "АдресДоставки", n };
+    if (roll < 0.4) return { field: "ЖелаемаяДатаОтгрузки", n };
+    // A cancelled line (Отменено) is the manager's too, and rarer.
+    return { field: random.chance(0.1) ? "Отменено" : random.pick(["Склад_Key", "Характеристика_Key", "СтавкаНДС"] as const), row: random.int(0, 5), n };
+  };
+  const onecChange = (i: number, n: number, onecBorn: boolean): OnecChange => {
+    if (random.chance(profile.managerUnownedShare)) return { kind: "unowned", edit: unownedEdit(onecBorn, i * 10 + n) };
     const roll = random.next();
     if (roll < 0.3) return { kind: "post" };
     if (roll < 0.55) return { kind: "status", status: random.pick(ONEC_STATUSES) };
@@ -109,12 +213,16 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
       const both = random.chance(profile.bothSidesShare);
       // Without both, an edit is on the record's own side or, as often, the other side's copy.
       const side = both ? "both" : random.chance(0.5) ? "crm" : "onec";
+      const onecBorn = target.origin === "onec";
+      // Both at once is the race of issue 9 half the time: the CRM changes the lines (or the title)
+      // while the manager changes what Concord does not own on the same order.
+      const race = both && random.chance(0.5);
       actions.push({
         at,
         kind: "edit",
         target,
-        crm: side === "onec" ? null : crmChange(label, n),
-        onec: side === "crm" ? null : onecChange(label, n),
+        crm: side === "onec" ? null : race ? (random.chance(0.7) ? { kind: "requantify", seed: random.seed() } : { kind: "title", title: `Хаос ${label + 1} гонка ${n}` }) : crmChange(label, n),
+        onec: side === "crm" ? null : race ? { kind: "unowned", edit: unownedEdit(onecBorn, label * 10 + n) } : onecChange(label, n, onecBorn),
       });
     }
   };
@@ -128,8 +236,23 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
     actions.push({ at, kind: "createOnecOrder", order: i });
     edits({ origin: "onec", index: i }, at, 1000 + i);
   });
+  // Customers: the CRM renames (sometimes beyond 1C's 100 characters) or adds a phone while the
+  // manager fills what Concord does not own on the counterparty — often at the same moment.
+  const customerEdits = (target: Target, label: string) => {
+    const count = random.int(profile.customerEdits[0], profile.customerEdits[1]);
+    for (let n = 1; n <= count; n++) {
+      const side = random.chance(profile.bothSidesShare * 1.5) ? "both" : random.chance(0.5) ? "crm" : "onec";
+      const title = `${label} переименована ${n}`;
+      const crm: CustomerCrmChange = random.chance(0.75) ? { kind: "rename", title: random.chance(profile.longNameShare) ? longName(title, LONG_NAME_LENGTH) : title } : { kind: "phone", phone: `+7 495 ${random.int(100, 999)}-${random.int(10, 99)}-${random.int(10, 99)}` };
+      const roll = random.next();
+      const onec: CustomerOnecChange = roll < 0.4 ? { kind: "address", value: `г. Казань, ул. Хаоса, д. ${random.int(1, 200)}` } : roll < 0.75 ? { kind: "fullName", value: `${label}, полное наименование ${n}` } : { kind: "legalForm" };
+      actions.push({ at: random.int(window * 0.2, editBy), kind: "editCustomer", target, crm: side === "onec" ? null : crm, onec: side === "crm" ? null : onec });
+    }
+  };
+  companyTitles.forEach((_, k) => customerEdits({ origin: "crm", index: k }, `ООО Хаос ${seed}-${k + 1}`));
+  counterparties.forEach((_, c) => customerEdits({ origin: "onec", index: c }, `Из 1С ${seed}-${c + 1}`));
   actions.sort((a, b) => a.at - b.at);
-  return { seed, deals, onecOrders, companies: profile.companies, counterparties: profile.counterparties, onecProducts, actions };
+  return { seed, deals, onecOrders, companyTitles, counterparties, onecProducts, actions };
 }
 
 export interface WorkloadResult {
@@ -145,6 +268,30 @@ export interface WorkloadResult {
   bothSidesEdits: number;
   /** Edits of a copy that did not exist yet when the user wanted to edit it. */
   editsWithoutCounterpart: number;
+  /** CRM companies by plan index (id, title as last set), with their edits: invariant 7 bounds Concord's writes per change. */
+  companies: Array<{ index: number; id: string; title: string; crmChanges: number; longName: boolean }>;
+  /** 1C counterparties the manager created, by plan index, with the CRM edits of their companies. */
+  counterparties: Array<{ index: number; ref: string; crmChanges: number }>;
+  /** Issue 9's share of the workload. */
+  issue9: {
+    /** 1C-born orders and counterparties created with fields Concord does not own. */
+    filledOrders: number;
+    filledCounterparties: number;
+    /** Manager edits of fields Concord does not own (orders, counterparties); of them at the same moment as a CRM edit of the pair. */
+    unownedEdits: number;
+    racingEdits: number;
+    /** Lines the manager cancelled (Отменено). */
+    cancelledLines: number;
+    /** CRM company titles longer than 1C keeps (at creation and renames). */
+    longNames: number;
+    /** Deal rows set with a discount, with a tax. */
+    discountedRows: number;
+    taxedRows: number;
+    /** The manager's posting refused by 1C: order ref and 1C's message. */
+    postRefusals: Array<{ ref: string; message: string }>;
+  };
+  /** The workload's record of every value it set that Concord does not own, and the pairs' CRM row versions. */
+  unowned: UnownedLedger;
   failures: string[];
 }
 
@@ -202,24 +349,54 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     onecEdits: 0,
     bothSidesEdits: 0,
     editsWithoutCounterpart: 0,
+    companies: [],
+    counterparties: [],
+    issue9: { filledOrders: 0, filledCounterparties: 0, unownedEdits: 0, racingEdits: 0, cancelledLines: 0, longNames: 0, discountedRows: 0, taxedRows: 0, postRefusals: [] },
+    unowned: createUnownedLedger(),
     failures: [],
   };
+  const ledger = result.unowned;
   const crmProducts = new Map<string, number>();
+  const skuOfRef = new Map<string, string>();
+  const skuOf = (ref: string) => skuOfRef.get(ref.toLowerCase());
   const onecProductRefs = new Map<string, string>();
   const dealIds = plan.deals.map(() => deferred<string | null>());
   const orderRefs = plan.onecOrders.map(() => deferred<string | null>());
 
+  const companyIds = new Map<number, { id: string; title: string; crmChanges: number; longName: boolean }>();
   const company = memo(async (k) => {
-    const id = await clients.b24<number>("crm.company.add", { fields: { TITLE: `ООО Хаос ${plan.seed}-${k + 1}`, EMAIL: [{ VALUE: `buyer${k + 1}@chaos.example`, VALUE_TYPE: "WORK" }] } });
+    const title = plan.companyTitles[k] as string;
+    const id = await clients.b24<number>("crm.company.add", { fields: { TITLE: title, EMAIL: [{ VALUE: `buyer${k + 1}@chaos.example`, VALUE_TYPE: "WORK" }] } });
     result.companiesCreated++;
+    if ([...title].length > ONEC_NAME_LENGTH) result.issue9.longNames++;
+    companyIds.set(k, { id: String(id), title, crmChanges: 0, longName: [...title].length > ONEC_NAME_LENGTH });
     return id;
   });
+  const counterpartyRefs = new Map<number, string>();
+  /** CRM edits of the company mirroring each 1C-born counterparty. */
+  const counterpartyChanges = new Map<number, number>();
   const counterparty = memo(async (c) => {
-    const name = `ООО Из 1С ${plan.seed}-${c + 1}`;
+    const extras = plan.counterparties[c]?.extras ?? null;
+    const name = `${extras ? "ИП" : "ООО"} Из 1С ${plan.seed}-${c + 1}`;
     const partner = await clients.onecCreate(PARTNER_SET, { Description: name, Клиент: true, ЮрФизЛицо: "Компания" });
     const inn = String(7700000000 + ((plan.seed * 97 + c) % 99_999_999)).slice(0, 10);
-    const cp = await clients.onecCreate(COUNTERPARTY_SET, { Description: name, ИНН: inn, КПП: "770101001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
+    const email = `office${c + 1}@onec.chaos.example`;
+    const contacts = [{ LineNumber: 1, Тип: "АдресЭлектроннойПочты", Представление: email, Значение: email }, ...(extras ? [{ LineNumber: 2, Тип: "Адрес", Представление: extras.address, Значение: extras.address }] : [])];
+    const cp = await clients.onecCreate(COUNTERPARTY_SET, {
+      Description: name,
+      ИНН: inn,
+      КПП: extras ? "" : "770101001",
+      ЮрФизЛицо: extras ? "ИндивидуальныйПредприниматель" : "ЮрЛицо",
+      Партнер_Key: partner.Ref_Key,
+      КонтактнаяИнформация: contacts,
+      ...(extras ? { НаименованиеПолное: extras.fullName } : {}),
+    });
     result.counterpartiesCreated++;
+    if (extras) result.issue9.filledCounterparties++;
+    // Every write of the manager to a counterparty is counted (invariant 7 tells them from Concord's).
+    ledger.record("counterparty", cp, extras ? ["ЮрФизЛицо", "НаименованиеПолное", "КонтактнаяИнформация[Адрес].Представление", "ИНН"] : [], skuOf);
+    counterpartyRefs.set(c, String(cp.Ref_Key));
+    counterpartyChanges.set(c, 0);
     return { counterparty: String(cp.Ref_Key), partner: String(partner.Ref_Key) };
   });
   const onecProduct = memo(async (p) => {
@@ -227,6 +404,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     const created = await clients.onecCreate(PRODUCT_SET, { Description: `Товар хаоса ${sku}`, Артикул: sku });
     result.onecProductsCreated++;
     onecProductRefs.set(sku, String(created.Ref_Key));
+    skuOfRef.set(String(created.Ref_Key).toLowerCase(), sku);
     return String(created.Ref_Key);
   });
   const onecProductRef = async (sku: string) => {
@@ -251,7 +429,20 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     return found[0] ? String(found[0].ID) : null;
   };
 
-  const crmRows = (rows: Row[]) => rows.map((r) => ({ PRODUCT_ID: crmProducts.get(r.sku), PRICE: r.price, QUANTITY: r.quantity }));
+  const toCrmRow = (r: Row, productId: unknown) => ({
+    PRODUCT_ID: productId,
+    PRICE: r.price,
+    QUANTITY: r.quantity,
+    ...(r.discountRate ? { DISCOUNT_TYPE_ID: 2, DISCOUNT_RATE: r.discountRate } : {}),
+    ...(r.tax ? { TAX_RATE: r.tax.rate, TAX_INCLUDED: r.tax.included ? "Y" : "N" } : {}),
+  });
+  /** Sets a deal's rows and keeps the version (for invariant 8: a row the CRM removed takes the manager's columns with it). */
+  async function setDealRows(dealId: string, rows: Array<ReturnType<typeof toCrmRow>>) {
+    await clients.b24("crm.deal.productrows.set", { id: dealId, rows });
+    ledger.crmRows({ at: Date.now(), deal: dealId, crmProductIds: rows.map((r) => String(r.PRODUCT_ID)) });
+    result.issue9.discountedRows += rows.filter((r) => "DISCOUNT_RATE" in r).length;
+    result.issue9.taxedRows += rows.filter((r) => "TAX_RATE" in r).length;
+  }
 
   async function createDeal(i: number) {
     const spec = plan.deals[i] as DealSpec;
@@ -260,41 +451,167 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
       const id = String(await clients.b24<number>("crm.deal.add", { fields: { TITLE: spec.title, COMPANY_ID: companyId, STAGE_ID: spec.stage } }));
       result.deals.push({ index: i, id, poisoned: spec.poisoned });
       dealIds[i]?.resolve(id);
-      await clients.b24("crm.deal.productrows.set", { id, rows: crmRows(spec.rows) });
+      await setDealRows(id, spec.rows.map((r) => toCrmRow(r, crmProducts.get(r.sku))));
     } finally {
       dealIds[i]?.resolve(null);
     }
   }
 
+  /** A row's VAT as UT 11's form computes it. */
+  const withVat = (row: Rec, rate: string, pricesIncludeVat: boolean): Rec => {
+    const sum = Number(row.Сумма ?? 0);
+    const percent = VAT_PERCENT[rate] ?? 0;
+    const vat = round2(pricesIncludeVat ? (sum * percent) / (100 + percent) : (sum * percent) / 100);
+    return { ...row, СтавкаНДС: rate, СуммаНДС: vat, СуммаСНДС: round2(pricesIncludeVat ? sum : sum + vat) };
+  };
+
   async function createOnecOrder(i: number) {
     const spec = plan.onecOrders[i] as OnecOrderSpec;
     try {
       const cp = await counterparty(spec.counterparty);
-      const lines = [];
+      const extras = spec.extras;
+      const lines: Rec[] = [];
       for (const [n, line] of spec.lines.entries()) {
-        lines.push({ LineNumber: n + 1, Номенклатура_Key: await onecProductRef(line.sku), Количество: line.quantity, Цена: line.price, Сумма: line.quantity * line.price });
+        let row: Rec = { LineNumber: n + 1, Номенклатура_Key: await onecProductRef(line.sku), Количество: line.quantity, Цена: line.price, Сумма: line.quantity * line.price };
+        const own = extras?.lines[n];
+        if (own?.characteristic) row.Характеристика_Key = own.characteristic;
+        if (own?.warehouse) row.Склад_Key = own.warehouse;
+        if (own?.vatRate && extras) row = withVat(row, own.vatRate, extras.pricesIncludeVat);
+        lines.push(row);
       }
-      const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: cp.counterparty, Партнер_Key: cp.partner, Статус: spec.status, Комментарий: spec.comment, Товары: lines });
-      result.onecOrders.push({ index: i, ref: String(order.Ref_Key), productRefs: lines.map((l) => String(l.Номенклатура_Key).toLowerCase()) });
-      orderRefs[i]?.resolve(String(order.Ref_Key));
+      const header = extras ? { НомерПоДаннымКлиента: extras.clientNumber, АдресДоставки: extras.deliveryAddress, ЖелаемаяДатаОтгрузки: extras.wantedShipDate, ЦенаВключаетНДС: extras.pricesIncludeVat } : {};
+      const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: cp.counterparty, Партнер_Key: cp.partner, Статус: spec.status, Комментарий: spec.comment, Товары: lines, ...header });
+      const ref = String(order.Ref_Key);
+      ledger.crmRows({ at: Date.now(), order: ref.toLowerCase(), skus: spec.lines.map((l) => l.sku) });
+      if (extras) {
+        result.issue9.filledOrders++;
+        const labels = occurrences(spec.lines.map((l) => l.sku));
+        const rowFields = labels.flatMap((label, n) => {
+          const own = extras.lines[n];
+          return [...(own?.characteristic ? ["Характеристика_Key"] : []), ...(own?.warehouse ? ["Склад_Key"] : []), ...(own?.vatRate ? ["СтавкаНДС"] : [])].map((column) => `Товары[${label}].${column}`);
+        });
+        ledger.record("order", order, [...Object.keys(header), ...rowFields], skuOf);
+      }
+      result.onecOrders.push({ index: i, ref, productRefs: lines.map((l) => String(l.Номенклатура_Key).toLowerCase()) });
+      orderRefs[i]?.resolve(ref);
     } finally {
       orderRefs[i]?.resolve(null);
     }
   }
 
+  /** The same products in the same order, with new quantities, prices and discounts: what the CRM owns of rows 1C already has. */
+  async function requantify(dealId: string, seed: number) {
+    const rows = await clients.b24<Rec[]>("crm.deal.productrows.get", { id: dealId });
+    if (rows.length === 0) return;
+    let x = seed;
+    const draw = (n: number) => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) % n;
+    await setDealRows(
+      dealId,
+      rows.map((r) => {
+        const discountRate = draw(3) === 0 ? [5, 10, 15][draw(3)] : Number(r.DISCOUNT_RATE ?? 0);
+        const list = Number(r.PRICE_BRUTTO ?? r.PRICE);
+        const price = discountRate ? round2(list * (1 - discountRate / 100)) : list;
+        const tax = r.TAX_RATE === null || r.TAX_RATE === undefined ? undefined : { rate: Number(r.TAX_RATE), included: r.TAX_INCLUDED === "Y" };
+        return toCrmRow({ sku: "", quantity: 1 + draw(6), price, ...(discountRate ? { discountRate } : {}), ...(tax ? { tax } : {}) }, r.PRODUCT_ID);
+      }),
+    );
+  }
+
   async function applyCrm(dealId: string, change: CrmChange) {
-    if (change.kind === "rows") await clients.b24("crm.deal.productrows.set", { id: dealId, rows: crmRows(change.rows) });
+    if (change.kind === "rows") await setDealRows(dealId, change.rows.map((r) => toCrmRow(r, crmProducts.get(r.sku))));
+    else if (change.kind === "requantify") await requantify(dealId, change.seed);
     else await clients.b24("crm.deal.update", { id: dealId, fields: change.kind === "title" ? { TITLE: change.title } : { STAGE_ID: change.stage } });
     result.crmEdits++;
   }
 
+  /** The manager opens the order, changes what Concord does not own, and writes it (1C writes a tabular part only whole). */
+  async function editUnowned(ref: string, edit: UnownedOrderEdit) {
+    if (!("row" in edit)) {
+      const value = edit.field === "АдресДоставки" ? `г. Москва, ул. Правки, д. ${edit.n}` : edit.field === "НомерПоДаннымКлиента" ? `ПО-правка-${edit.n}` : `2027-1${edit.n % 3}-0${1 + (edit.n % 9)}T00:00:00`;
+      ledger.record("order", await clients.onecPatch(ORDER_SET, ref, { [edit.field]: value }), [edit.field], skuOf);
+      return;
+    }
+    const order = await clients.onecRecord(ORDER_SET, ref);
+    const rows = ((order.Товары as Rec[] | undefined) ?? []).map((r) => ({ ...r }));
+    if (rows.length === 0) return;
+    const at = edit.row % rows.length;
+    const target = rows[at] as Rec;
+    let changed: Rec;
+    if (edit.field === "Склад_Key") changed = { ...target, Склад_Key: WAREHOUSES[edit.n % WAREHOUSES.length] };
+    else if (edit.field === "Характеристика_Key") changed = { ...target, Характеристика_Key: characteristic(plan.seed, 10_000 + edit.n) };
+    // The last active line is never cancelled: an order without one would not post.
+    else if (edit.field === "Отменено") changed = rows.filter((r) => r.Отменено !== true).length > 1 ? { ...target, Отменено: true } : { ...target, Склад_Key: WAREHOUSES[edit.n % WAREHOUSES.length] };
+    // A VAT rate changes the total unless prices include VAT: then the CRM's amount would be wrong, so the manager leaves it.
+    else if (order.ЦенаВключаетНДС === true) changed = withVat(target, VAT_RATES[(VAT_RATES.indexOf(String(target.СтавкаНДС) as (typeof VAT_RATES)[number]) + 1) % VAT_RATES.length] as string, true);
+    else changed = { ...target, Склад_Key: WAREHOUSES[edit.n % WAREHOUSES.length] };
+    rows[at] = changed;
+    const column = Object.keys(changed).find((k) => k !== "СуммаНДС" && k !== "СуммаСНДС" && changed[k] !== target[k]);
+    if (!column) return;
+    const label = occurrences(rows.map((r) => skuOf(String(r.Номенклатура_Key).toLowerCase()) ?? `?${String(r.Номенклатура_Key)}`))[at] as string;
+    ledger.record("order", await clients.onecPatch(ORDER_SET, ref, { Товары: rows }), [`Товары[${label}].${column}`], skuOf);
+    if (column === "Отменено") result.issue9.cancelledLines++;
+  }
+
   async function applyOnec(ref: string, change: OnecChange) {
-    if (change.kind === "post") await clients.onecAction(ORDER_SET, ref, "Post");
-    else if (change.kind === "status") await clients.onecPatch(ORDER_SET, ref, { Статус: change.status });
+    if (change.kind === "post") {
+      try {
+        await clients.onecAction(ORDER_SET, ref, "Post");
+      } catch (error) {
+        // 1C refusing to post an order is a finding (issue 9: orders UT 11 posts), not a user's mistake.
+        result.issue9.postRefusals.push({ ref, message: (error as Error).message.replace(/^.*?→ /, "") });
+        return;
+      }
+    } else if (change.kind === "status") await clients.onecPatch(ORDER_SET, ref, { Статус: change.status });
     else if (change.kind === "payment") await clients.onecPatch(ORDER_SET, ref, { СостояниеОплаты: change.state });
-    else await clients.onecPatch(ORDER_SET, ref, { Комментарий: change.comment });
+    else if (change.kind === "comment") await clients.onecPatch(ORDER_SET, ref, { Комментарий: change.comment });
+    else {
+      await editUnowned(ref, change.edit);
+      result.issue9.unownedEdits++;
+    }
     result.onecEdits++;
   }
+
+  /** The manager's edit of a counterparty: what Concord does not own, contact rows written whole. */
+  async function applyCounterparty(ref: string, change: CustomerOnecChange) {
+    if (change.kind === "fullName") {
+      ledger.record("counterparty", await clients.onecPatch(COUNTERPARTY_SET, ref, { НаименованиеПолное: change.value }), ["НаименованиеПолное"], skuOf);
+    } else if (change.kind === "legalForm") {
+      ledger.record("counterparty", await clients.onecPatch(COUNTERPARTY_SET, ref, { ЮрФизЛицо: "ИндивидуальныйПредприниматель" }), ["ЮрФизЛицо"], skuOf);
+    } else {
+      const cp = await clients.onecRecord(COUNTERPARTY_SET, ref);
+      const rows = ((cp.КонтактнаяИнформация as Rec[] | undefined) ?? []).filter((r) => r.Тип !== "Адрес");
+      rows.push({ LineNumber: rows.length + 1, Тип: "Адрес", Представление: change.value, Значение: change.value });
+      ledger.record("counterparty", await clients.onecPatch(COUNTERPARTY_SET, ref, { КонтактнаяИнформация: rows }), ["КонтактнаяИнформация[Адрес].Представление"], skuOf);
+    }
+    result.issue9.unownedEdits++;
+    result.onecEdits++;
+  }
+
+  async function applyCompany(k: number | null, c: number | null, id: string, change: CustomerCrmChange) {
+    if (change.kind === "rename") {
+      await clients.b24("crm.company.update", { id, fields: { TITLE: change.title } });
+      if ([...change.title].length > ONEC_NAME_LENGTH) result.issue9.longNames++;
+    } else await clients.b24("crm.company.update", { id, fields: { PHONE: [{ VALUE: change.phone, VALUE_TYPE: "WORK" }] } });
+    const known = k === null ? undefined : companyIds.get(k);
+    if (known) {
+      known.crmChanges++;
+      if (change.kind === "rename") known.title = change.title;
+      if ([...known.title].length > ONEC_NAME_LENGTH) known.longName = true;
+    }
+    if (c !== null) counterpartyChanges.set(c, (counterpartyChanges.get(c) ?? 0) + 1);
+    result.crmEdits++;
+  }
+
+  // A CRM company's counterparty carries its inverse id; a 1C counterparty's company its ORIGIN_ID.
+  const counterpartyOfCompany = async (companyId: string) => {
+    const found = await clients.onecRecords(COUNTERPARTY_SET);
+    const cp = found.find((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`);
+    return cp ? String(cp.Ref_Key) : null;
+  };
+  const companyOfCounterparty = async (ref: string) => {
+    const found = await clients.b24<Rec[]>("crm.company.list", { filter: { ORIGINATOR_ID: "1C", ORIGIN_ID: ref }, select: ["ID"] });
+    return found[0] ? String(found[0].ID) : null;
+  };
 
   /** A person waits a little for the copy to show up on the other side, then gives up on the edit. */
   async function copyOf<T>(find: () => Promise<T | null>): Promise<T | null> {
@@ -324,7 +641,35 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
       else result.editsWithoutCounterpart++;
     }
     if (work.length === 2) result.bothSidesEdits++;
+    if (work.length === 2 && onec?.kind === "unowned") result.issue9.racingEdits++;
     // Both at once: the two users do not wait for each other.
+    const settled = await Promise.allSettled(work);
+    for (const s of settled) if (s.status === "rejected") throw s.reason;
+  }
+
+  /** A customer edit: only of customers that exist by then (nobody edits a company no order has needed yet). */
+  async function editCustomer(action: Extract<Action, { kind: "editCustomer" }>, seats: Seats) {
+    const { crm, onec } = action;
+    const k = action.target.origin === "crm" ? action.target.index : null;
+    const own = k !== null ? companyIds.get(k)?.id : counterpartyRefs.get(action.target.index);
+    if (!own) return;
+    const [companyId, ref] = await Promise.all([
+      k !== null ? own : crm ? copyOf(() => seats.use(() => companyOfCounterparty(own))) : null,
+      k === null ? own : onec ? copyOf(() => seats.use(() => counterpartyOfCompany(own))) : null,
+    ]);
+    const work: Array<Promise<void>> = [];
+    if (crm) {
+      if (companyId) work.push(seats.use(() => applyCompany(k, k === null ? action.target.index : null, companyId, crm)));
+      else result.editsWithoutCounterpart++;
+    }
+    if (onec) {
+      if (ref) work.push(seats.use(() => applyCounterparty(ref, onec)));
+      else result.editsWithoutCounterpart++;
+    }
+    if (work.length === 2) {
+      result.bothSidesEdits++;
+      result.issue9.racingEdits++;
+    }
     const settled = await Promise.allSettled(work);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
   }
@@ -334,9 +679,12 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     /** Before the faults: the CRM catalog (one product per 1C article) and half of the customers. */
     async prepare(): Promise<void> {
       for (const sku of SEEDED_SKUS) crmProducts.set(sku, await clients.b24<number>("crm.product.add", { fields: { NAME: `Товар ${sku}`, XML_ID: sku, PRICE: priceOf(sku) } }));
-      for (const p of await clients.onecRecords(PRODUCT_SET)) onecProductRefs.set(String(p.Артикул), String(p.Ref_Key));
-      for (let k = 0; k < Math.ceil(plan.companies / 2); k++) await company(k);
-      for (let c = 0; c < Math.ceil(plan.counterparties / 2); c++) await counterparty(c);
+      for (const p of await clients.onecRecords(PRODUCT_SET)) {
+        onecProductRefs.set(String(p.Артикул), String(p.Ref_Key));
+        skuOfRef.set(String(p.Ref_Key).toLowerCase(), String(p.Артикул));
+      }
+      for (let k = 0; k < Math.ceil(plan.companyTitles.length / 2); k++) await company(k);
+      for (let c = 0; c < Math.ceil(plan.counterparties.length / 2); c++) await counterparty(c);
       for (let p = 0; p < Math.ceil(plan.onecProducts.length / 2); p++) await onecProduct(p);
     },
     /**
@@ -353,12 +701,15 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
         try {
           if (action.kind === "createDeal") await seats.use(() => createDeal(action.deal));
           else if (action.kind === "createOnecOrder") await seats.use(() => createOnecOrder(action.order));
+          else if (action.kind === "editCustomer") await editCustomer(action, seats);
           else await edit(action, seats);
         } catch (error) {
           result.failures.push(`${action.kind}: ${(error as Error).message}`);
         }
       });
       await Promise.all(runs);
+      for (const [index, c] of companyIds) result.companies.push({ index, ...c });
+      for (const [index, ref] of counterpartyRefs) result.counterparties.push({ index, ref, crmChanges: counterpartyChanges.get(index) ?? 0 });
       return result;
     },
   };
