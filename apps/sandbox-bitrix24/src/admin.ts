@@ -84,6 +84,21 @@ export function createAdminRouter(deps: AdminDeps): Router {
     res.json(renderRecord(entity as EntityName, rec));
   });
 
+  /** The portal's recycle bin: a deleted deal restored with its ID and rows (an add event fires). */
+  router.post("/recyclebin/:entity/:id/restore", (req: Request, res: Response) => {
+    const entity = String(req.params.entity);
+    const id = Number(req.params.id);
+    if (entity !== "deal" || !Number.isInteger(id) || id <= 0) {
+      res.status(400).json({ error: "only deals are kept in the recycle bin: /recyclebin/deal/<id>/restore" });
+      return;
+    }
+    if (!store.restore("deal", id)) {
+      res.status(404).json({ error: `deal ${id} is not in the recycle bin` });
+      return;
+    }
+    res.json({ restored: { entity, id } });
+  });
+
   router.get("/stats", (_req, res) => {
     res.json({ ...stats.snapshot(), rateLimit: { ...bucket.settings(), level: bucket.currentLevel() } });
   });

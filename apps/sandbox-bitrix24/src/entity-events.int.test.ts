@@ -51,6 +51,24 @@ describe("delete events", () => {
   });
 });
 
+describe("the recycle bin", () => {
+  it("restores a deleted deal with its ID, rows and a new DATE_MODIFY, firing ONCRMDEALADD; only once", async () => {
+    const id = (await t.call("crm.deal.add", { fields: { TITLE: "в корзину" } })).body.result as number;
+    await t.call("crm.deal.productrows.set", { id, rows: [{ PRODUCT_ID: 0, PRODUCT_NAME: "Услуга", PRICE: 100, QUANTITY: 2 }] });
+    await t.call("crm.deal.delete", { id });
+    await drain();
+    sink.received.length = 0;
+
+    expect((await t.admin("POST", `/recyclebin/deal/${id}/restore`)).status).toBe(200);
+    const deal = (await t.call("crm.deal.get", { id })).body.result as Record<string, unknown>;
+    expect(deal).toMatchObject({ ID: String(id), TITLE: "в корзину", OPPORTUNITY: "200.00" });
+    expect(((await t.call("crm.deal.productrows.get", { id })).body.result as unknown[]).length).toBe(1);
+    await drain();
+    expect(sink.received.map((e) => [e.form.get("event"), e.form.get("data[FIELDS][ID]")])).toEqual([["ONCRMDEALADD", String(id)]]);
+    expect((await t.admin("POST", `/recyclebin/deal/${id}/restore`)).status).toBe(404);
+  });
+});
+
 describe("product events", () => {
   it("crm.product.add/update/delete fire ONCRMPRODUCTADD/UPDATE/DELETE", async () => {
     const id = (await t.call("crm.product.add", { fields: { NAME: "Widget", PRICE: 99.5 } })).body.result as number;

@@ -159,6 +159,7 @@ export class Store {
   private nextIds = new Map<EntityName, number>();
   private userFields = new Map<EntityName, Set<string>>();
   private rows = new Map<number, ProductRow[]>();
+  private recycleBin = new Map<number, { record: StoredRecord; rows: ProductRow[] }>();
   private comments: TimelineComment[] = [];
   private userFieldDefs = new Map<EntityName, UserFieldDefinition[]>();
   private nextMultiId = 1;
@@ -182,6 +183,7 @@ export class Store {
     }
     this.nextUserFieldId = 1;
     this.rows.clear();
+    this.recycleBin.clear();
     this.comments = [];
     this.nextMultiId = 1;
     this.nextRowId = 1;
@@ -333,7 +335,10 @@ export class Store {
   }
 
   remove(entity: EntityName, id: number, origin: WriteOrigin = {}): boolean {
-    if (!this.table(entity).delete(id)) return false;
+    const removed = this.table(entity).get(id);
+    if (!removed || !this.table(entity).delete(id)) return false;
+    // Deleted deals go to the recycle bin, with their rows, until someone restores them.
+    if (entity === "deal") this.recycleBin.set(id, { record: removed, rows: this.rows.get(id) ?? [] });
     if (entity === "deal") this.rows.delete(id);
     // Deleting a company or contact deletes its requisites (silently: no events).
     const ownerType = entity === "company" ? 4 : entity === "contact" ? 3 : null;
@@ -343,6 +348,21 @@ export class Store {
       }
     }
     this.changed(entity, "DELETE", id, origin);
+    return true;
+  }
+
+  /**
+   * Restores a deal from the recycle bin as a user does in the portal: same ID, its rows, a new
+   * DATE_MODIFY, and an add event (the record appears again). False when it is not in the bin.
+   */
+  restore(entity: EntityName, id: number, origin: WriteOrigin = {}): boolean {
+    const binned = entity === "deal" ? this.recycleBin.get(id) : undefined;
+    if (!binned || this.table(entity).has(id)) return false;
+    this.recycleBin.delete(id);
+    const def = ENTITIES[entity];
+    this.table(entity).set(id, { ...binned.record, [def.modifyField]: truncateToSecond(this.now()), [def.modifiedByField]: this.userId });
+    this.rows.set(id, binned.rows);
+    this.changed(entity, "ADD", id, origin);
     return true;
   }
 
