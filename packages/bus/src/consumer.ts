@@ -4,7 +4,10 @@ import type { z } from "zod";
 import { Headers, isSyncError, permanent, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
 import { contextFromHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
 import type { Bus } from "./connection";
-import { decide, type RetryPolicy } from "./retry-policy";
+import { decide, errorEntry, type RetryPolicy } from "./retry-policy";
+import { admitCall, closedCircuit, type Circuit } from "./circuit";
+import { isJetStreamNotFound } from "./nats-errors";
+import type { StateStore } from "./state-store";
 import { publishDeadLetter, toDeadLetter } from "./dead-letter";
 import { reportOutcome } from "./outcomes";
 
@@ -28,6 +31,17 @@ export interface ConsumerSpec<S extends z.ZodType> {
   policy: RetryPolicy;
   concurrency: number;
   handle(message: z.infer<S>, context: MessageContext): Promise<void>;
+  /**
+   * The target this consumer's work calls: while its circuit is open nothing is pulled (the
+   * messages wait in the stream) but, when due, one message for the probe.
+   */
+  circuit?: Circuit;
+  /**
+   * Where each message's record-specific failures and the time of the first are kept, shared by
+   * replicas and surviving restarts. Without it the budget runs from the message's stream
+   * timestamp (the server's clock) and deliveries count.
+   */
+  retryState?: StateStore;
   /** When set, every failure is reported as a `retrying` or `dead-lettered` outcome. */
   outcomes?: { stage: Outcome["stage"]; describe(message: z.infer<S>): { messageId: string; subject: RecordRef; target: RecordRef | null } };
 }
@@ -49,7 +63,9 @@ async function ensureConsumer(bus: Bus, spec: ConsumerSpec<z.ZodType>): Promise<
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(spec.ackWaitMs),
-    max_deliver: spec.policy.maxDeliver,
+    // Unlimited: the retry policy counts record failures itself; a target's outage must not
+    // exhaust deliveries while its circuit holds the messages back.
+    max_deliver: -1,
     filter_subject: spec.filterSubject,
     max_ack_pending: 1000,
   };
@@ -61,7 +77,7 @@ async function ensureConsumer(bus: Bus, spec: ConsumerSpec<z.ZodType>): Promise<
       max_ack_pending: config.max_ack_pending,
     });
   } catch (error) {
-    if (!String((error as Error).message).includes("not found")) throw error;
+    if (!isJetStreamNotFound(error)) throw error;
     await bus.jsm.consumers.add(spec.stream, config);
   }
 }
@@ -81,7 +97,29 @@ export async function startConsumer<S extends z.ZodType>(
   let stopping = false;
   let connected = false;
   const inflight = new Set<Promise<void>>();
-  const firstFailures = new Map<number, Date>();
+  /** No pull before this time: a target-scope failure pauses this consumer (the resolver too). */
+  let pausedUntil = 0;
+  const retryKey = (seq: number) => `retry.${spec.stream}.${spec.durable}.${seq}`;
+
+  /** Counts a record-specific failure: in the shared store when there is one, else from the message itself. */
+  const countRecordFailure = async (msg: JsMsg): Promise<{ failures: number; firstFailureAtMs: number; nowMs: number }> => {
+    const nowMs = Date.now();
+    if (spec.retryState) {
+      try {
+        const key = retryKey(msg.info.streamSequence);
+        const seen = await spec.retryState.getJson<{ first: number; failures: number }>(key);
+        const next = { first: seen?.value.first ?? nowMs, failures: (seen?.value.failures ?? 0) + 1 };
+        await spec.retryState.putJson(key, next);
+        return { failures: next.failures, firstFailureAtMs: next.first, nowMs };
+      } catch (error) {
+        logger.warn("retry state unavailable; counting deliveries", { stage: spec.stage, error });
+      }
+    }
+    return { failures: msg.info.deliveryCount, firstFailureAtMs: Math.floor(Number(msg.info.timestampNanos) / 1e6), nowMs };
+  };
+  const forgetFailures = async (msg: JsMsg) => {
+    if (spec.retryState && msg.info.deliveryCount > 1) await spec.retryState.remove(retryKey(msg.info.streamSequence)).catch(() => undefined);
+  };
 
   const handleOne = async (msg: JsMsg): Promise<void> => {
     const context: MessageContext = {
@@ -104,7 +142,8 @@ export async function startConsumer<S extends z.ZodType>(
         if (!parsed.success) throw permanent("BAD_MESSAGE", `message does not match the contract: ${parsed.error.message}`);
         message = parsed.data;
         await spec.handle(message, context);
-        firstFailures.delete(context.streamSeq);
+        await spec.circuit?.recordSuccess();
+        await forgetFailures(msg);
         await msg.ackAck().catch((error: unknown) => logger.warn("ack not confirmed; redelivery is idempotent", { error }));
       } catch (error) {
         await fail(msg, message, context, error);
@@ -113,16 +152,20 @@ export async function startConsumer<S extends z.ZodType>(
   };
 
   const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown) => {
-    const first = firstFailures.get(context.streamSeq) ?? new Date();
-    firstFailures.set(context.streamSeq, first);
-    if (firstFailures.size > 10_000) firstFailures.delete(firstFailures.keys().next().value as number);
-    const decision = decide(error, context.deliveryCount, spec.policy);
-    const log = { stage: spec.stage, msgId: context.msgId, seq: context.streamSeq, deliveries: context.deliveryCount, error };
+    const entry = errorEntry(error);
+    const record = message !== undefined && spec.outcomes ? spec.outcomes.describe(message).subject : null;
+    if (entry.scope === "target") {
+      await spec.circuit?.recordFailure(error, record ? `${record.entity}:${record.id}` : (context.msgId ?? String(context.streamSeq)));
+    }
+    const retries = entry.scope === "record" ? await countRecordFailure(msg) : { failures: 0, firstFailureAtMs: 0, nowMs: Date.now() };
+    const decision = decide(error, retries, spec.policy, Math.random, context.deliveryCount);
+    const log = { stage: spec.stage, msgId: context.msgId, seq: context.streamSeq, deliveries: context.deliveryCount, code: entry.code, scope: entry.scope, error };
+    if (decision.action === "nak" && entry.scope === "target") pausedUntil = Math.max(pausedUntil, Date.now() + Math.min(decision.delayMs, spec.policy.pauseMaxMs ?? 30_000));
     if (decision.action === "dead-letter") {
       try {
-        await publishDeadLetter(bus.js, subjects, toDeadLetter(spec.stage, msg, error, first));
+        await publishDeadLetter(bus.js, subjects, toDeadLetter(spec.stage, msg, error, new Date(retries.firstFailureAtMs || Date.now())));
         msg.ack();
-        firstFailures.delete(context.streamSeq);
+        await forgetFailures(msg);
         logger.error("dead-lettered", log);
       } catch (dlqError) {
         // The DLQ record is not durable, so the original must stay: retry later.
@@ -132,7 +175,9 @@ export async function startConsumer<S extends z.ZodType>(
       }
     } else if (decision.action === "nak") {
       msg.nak(decision.delayMs);
-      logger.warn("will retry", { ...log, delayMs: decision.delayMs });
+      // Target-wide faults are the circuit's to report (one line per change); here they are noise.
+      if (entry.scope === "target") logger.debug("paused by the target; will retry", { ...log, delayMs: decision.delayMs });
+      else logger.warn("will retry", { ...log, delayMs: decision.delayMs, counted: decision.counted });
     }
     if (spec.outcomes && message !== undefined) {
       await reportOutcome(
@@ -167,7 +212,27 @@ export async function startConsumer<S extends z.ZodType>(
             await Promise.race(inflight);
             continue;
           }
-          const batch = await consumer.fetch({ max_messages: spec.concurrency - inflight.size, expires: FETCH_EXPIRES_MS });
+          // Paused by a target: pull nothing, the messages wait in the stream.
+          const pauseMs = pausedUntil - Date.now();
+          if (pauseMs > 0) {
+            await sleep(Math.min(pauseMs, 1_000));
+            continue;
+          }
+          let max = spec.concurrency - inflight.size;
+          let probing = false;
+          if (spec.circuit) {
+            const admission = admitCall(await spec.circuit.current().catch(() => closedCircuit(0)), Date.now());
+            if (!admission.admit) {
+              await sleep(Math.min(admission.waitMs, 1_000));
+              continue;
+            }
+            // The probe carries one message; the rest wait for its outcome.
+            if (admission.probe) {
+              max = 1;
+              probing = true;
+            }
+          }
+          const batch = await consumer.fetch({ max_messages: max, expires: FETCH_EXPIRES_MS });
           for await (const msg of batch) {
             if (stopping) {
               msg.nak();
@@ -179,6 +244,8 @@ export async function startConsumer<S extends z.ZodType>(
               })
               .finally(() => inflight.delete(task));
             inflight.add(task);
+            // Nothing more is pulled until the probe's outcome is in the circuit.
+            if (probing) await task;
           }
         }
       } catch (error) {

@@ -23,3 +23,8 @@ export { openStateStore } from "./state-store";
 export type { StateStore } from "./state-store";
 export { BucketStateSchema, createSharedRateLimiter, pauseBucket, rateLimitKey, refillBucket, takeToken } from "./rate-limiter";
 export type { BucketSettings, BucketState, RateLimiter, SharedRateLimiterOptions, TakeDecision } from "./rate-limiter";
+export { errorEntry } from "./retry-policy";
+export type { RecordRetries } from "./retry-policy";
+export { natsErrorCode, isJetStreamNotFound } from "./nats-errors";
+export { admitCall, circuitAfterFailure, circuitKey, closedCircuit, createCircuit, defaultCircuitSettings, gateLimiter, CircuitStateSchema } from "./circuit";
+export type { Admission, Circuit, CircuitOptions, CircuitSettings, CircuitState, CircuitView, TargetFailure } from "./circuit";

@@ -18,6 +18,8 @@ export interface StateStore {
    * Any other failure (NATS unreachable) throws.
    */
   compareAndSet(key: string, value: unknown, revision: number | null): Promise<boolean>;
+  /** Deletes the key's value (a no-op when it holds none). */
+  remove(key: string): Promise<void>;
 }
 
 const isRevisionConflict = (error: unknown) =>
@@ -48,6 +50,9 @@ export async function openStateStore(bus: Bus, subjects: Subjects): Promise<Stat
       } catch {
         return false; // another replica won the compare-and-set
       }
+    },
+    remove: async (key) => {
+      await kv.delete(key);
     },
     compareAndSet: async (key, value, revision) => {
       const data = JSON.stringify(value);

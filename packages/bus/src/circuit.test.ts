@@ -1,0 +1,50 @@
+import { admitCall, circuitAfterFailure, closedCircuit, type CircuitSettings } from "./circuit";
+
+const settings: CircuitSettings = { windowMs: 10_000, distinctRecords: 3, probeMinMs: 1_000, probeMaxMs: 8_000 };
+const fail = (code: string, record: string, retryAfterMs?: number) => ({ code, message: `${code} for ${record}`, record, retryAfterMs });
+
+describe("circuitAfterFailure", () => {
+  it("opens at once on a rate limit or a refused credential, with the target's Retry-After", () => {
+    const open = circuitAfterFailure(closedCircuit(0), fail("B24_QUERY_LIMIT_EXCEEDED", "deal:1", 5_000), settings, 100);
+    expect(open).toMatchObject({ status: "open", since: 100, lastCode: "B24_QUERY_LIMIT_EXCEEDED", probeAt: 5_100 });
+    expect(circuitAfterFailure(closedCircuit(0), fail("ONEC_UNAUTHORIZED", "order:a"), settings, 0).status).toBe("open");
+  });
+
+  it("opens on 5xx or refused connections only from several distinct records within the window", () => {
+    let s = closedCircuit(0);
+    s = circuitAfterFailure(s, fail("ONEC_HTTP_503", "order:a"), settings, 0);
+    s = circuitAfterFailure(s, fail("ONEC_HTTP_503", "order:a"), settings, 100); // the same record again
+    s = circuitAfterFailure(s, fail("ONEC_NETWORK", "order:b"), settings, 200);
+    expect(s.status).toBe("closed");
+    s = circuitAfterFailure(s, fail("ONEC_NETWORK", "order:c"), settings, 300);
+    expect(s).toMatchObject({ status: "open", since: 300, lastCode: "ONEC_NETWORK" });
+  });
+
+  it("forgets failures older than the window", () => {
+    let s = closedCircuit(0);
+    s = circuitAfterFailure(s, fail("B24_HTTP_502", "deal:1"), settings, 0);
+    s = circuitAfterFailure(s, fail("B24_HTTP_502", "deal:2"), settings, 5_000);
+    s = circuitAfterFailure(s, fail("B24_HTTP_502", "deal:3"), settings, 12_000);
+    expect(s.status).toBe("closed");
+  });
+
+  it("doubles the wait before the next probe after each failed probe, up to the maximum", () => {
+    let s = circuitAfterFailure(closedCircuit(0), fail("B24_UNAUTHORIZED", "deal:1"), settings, 0);
+    const waits: number[] = [];
+    for (let t = 1_000; t < 60_000; t += 10_000) {
+      s = circuitAfterFailure(s, fail("B24_UNAUTHORIZED", "deal:1"), settings, t);
+      waits.push(s.probeAt - t);
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(s.since).toBe(0);
+  });
+});
+
+describe("admitCall", () => {
+  it("admits every call while closed, none while open, and a probe once due", () => {
+    expect(admitCall(closedCircuit(0), 5)).toEqual({ admit: true, probe: false });
+    const open = circuitAfterFailure(closedCircuit(0), fail("B24_QUERY_LIMIT_EXCEEDED", "deal:1"), settings, 0);
+    expect(admitCall(open, 500)).toEqual({ admit: false, waitMs: 500 });
+    expect(admitCall(open, 1_000)).toEqual({ admit: true, probe: true });
+  });
+});
