@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type ErrorRequestHandler, type Express, type Response } from "express";
 import type { z } from "zod";
-import { connectBus, createDlqClient, ensureStreams } from "@concord/bus";
+import { connectBus, createDlqClient, ensureStreams, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
 import { masker, type Logger } from "@concord/telemetry";
 import { apiTokensOf, type ConsoleConfig } from "./config";
@@ -11,6 +11,7 @@ import { AuditQuerySchema, BulkRetryBodySchema, DiscardBodySchema, IdParamSchema
 import { createOperations, type Operations } from "./operations";
 import { createAuditTrail, type AuditTrail } from "./audit";
 import type { ApiToken } from "./tokens";
+import { circuitsRoute, type CircuitReport } from "./circuits";
 
 export interface ServerOptions {
   /** Every accepted API token, named, with its role. */
@@ -19,6 +20,8 @@ export interface ServerOptions {
   audit: AuditTrail;
   /** Bus connected and not stopping. */
   ready: () => boolean;
+  /** Every target's circuit, from the writers (GET /api/circuits). */
+  circuits?: () => Promise<CircuitReport[]>;
   logger: Logger;
 }
 
@@ -116,6 +119,7 @@ export function createServer(options: ServerOptions): Express {
     const query = parse(AuditQuerySchema, req.query);
     send(res, 200, await audit.list(query));
   });
+  if (options.circuits) api.get("/circuits", viewer, circuitsRoute(options.circuits));
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
   app.use((_req, res) => send(res, 404, { error: "not found" }));
@@ -152,7 +156,7 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   const audit = createAuditTrail(dlq, logger);
   let stopping = false;
   const ready = () => !stopping && !bus.nc.isClosed();
-  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger }));
+  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());

@@ -1,6 +1,23 @@
 import { createBitrix24Client } from "@concord/bitrix24-client";
 import { hostname } from "node:os";
-import { connectBus, createMappingClient, createSharedRateLimiter, defaultRetryPolicy, ensureStreams, openStateStore, rateLimitKey, reportOutcome, serveRpc, startConsumer, type Bus } from "@concord/bus";
+import {
+  circuitSettingsOf,
+  connectBus,
+  createCircuit,
+  createMappingClient,
+  createSharedRateLimiter,
+  ensureStreams,
+  gateLimiter,
+  openStateStore,
+  rateLimitKey,
+  reportOutcome,
+  retryPolicyOf,
+  serveCircuit,
+  serveRpc,
+  startConsumer,
+  throughCircuit,
+  type Bus,
+} from "@concord/bus";
 import {
   CrmCommandSchema,
   SnapshotRequestSchema,
@@ -21,7 +38,7 @@ import type { Logger } from "@concord/telemetry";
 import type { CrmWriterConfig } from "./config";
 import { readCustomerSnapshot, readDealSnapshot } from "./snapshots";
 import { createOnecMirror } from "./mirror-onec";
-import { createDealSweep } from "./sweep";
+import { createCrmSweep } from "./sweep";
 import { bindOfflineEvents, createOfflineEventReader } from "./offline-events";
 
 /** The only process that talks to Bitrix24: snapshots on request, and CRM write commands. */
@@ -38,10 +55,15 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     burst: config.B24_RATE_BURST,
     logger,
   });
-  const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS, limiter, batchMax: config.B24_BATCH_MAX });
+  const owner = `crm-writer:${hostname()}:${process.pid}`;
+  // The portal's circuit, shared by every replica: while open no request goes out (commands,
+  // the resolver's snapshot reads, sweeps) but one probe at a time.
+  const circuit = createCircuit({ state, target: "bitrix24", url: config.B24_WEBHOOK_URL, owner, logger, settings: circuitSettingsOf(config) });
+  const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS, limiter: gateLimiter(limiter, circuit), batchMax: config.B24_BATCH_MAX });
 
   const snapshots = serveRpc(bus.nc, subjects.rpc.crmSnapshot, SnapshotRequestSchema, async (r): Promise<unknown> =>
-    r.entity === "deal" ? readDealSnapshot(client, r.id, config.CRM_PRODUCT_SKU_FIELD) : readCustomerSnapshot(client, r.entity, r.id), logger);
+    throughCircuit<unknown>(circuit, `${r.entity}:${r.id}`, () => (r.entity === "deal" ? readDealSnapshot(client, r.id, config.CRM_PRODUCT_SKU_FIELD) : readCustomerSnapshot(client, r.entity, r.id))), logger);
+  const circuitRpc = serveCircuit(bus.nc, subjects, circuit, logger);
 
   /** Writes the inverse id (1C Ref_Key) on the deal, unless it is already there. */
   async function linkDeal(command: CrmDealLink, bus: Bus, subjects: Subjects, attempts: number) {
@@ -67,7 +89,6 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
   }
 
   const mapping = createMappingClient(bus.nc, subjects);
-  const owner = `crm-writer:${hostname()}:${process.pid}`;
 
   /** Writes 1C-owned values onto a mapped deal, under the pair's lease, unless a newer state was applied. */
   async function updateDeal(command: CrmDealUpdate, attempts: number) {
@@ -156,7 +177,9 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       filterSubject: `${subjects.namespace}.commands.bitrix24.>`,
       schema: CrmCommandSchema,
       ackWaitMs: 60_000,
-      policy: defaultRetryPolicy,
+      policy: retryPolicyOf(config),
+      circuit,
+      retryState: state,
       // Commands waiting together for the portal's rate limit share one `batch` request, so more
       // in flight means fuller batches; without batching each call needs its own token, and more
       // would only wait (and risk AckWait).
@@ -187,12 +210,26 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     logger,
   );
 
-  const sweepDeals = createDealSweep({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_SWEEP_INTERVAL_MS, overlapMs: config.CRM_SWEEP_OVERLAP_MS });
-  const tasks = config.CRM_SWEEP_INTERVAL_MS > 0 ? [startPeriodic("bitrix24 deal sweep", config.CRM_SWEEP_INTERVAL_MS, async () => void (await sweepDeals()), logger)] : [];
+  const sweepDeps = { bus, subjects, client, state, logger, owner, intervalMs: config.CRM_SWEEP_INTERVAL_MS, overlapMs: config.CRM_SWEEP_OVERLAP_MS };
+  const tasks =
+    config.CRM_SWEEP_INTERVAL_MS > 0
+      ? (["deal", "company", "contact"] as const).map((entity) => {
+          const sweep = createCrmSweep(entity, sweepDeps);
+          return startPeriodic(`bitrix24 ${entity} sweep`, config.CRM_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
+        })
+      : [];
   if (config.CRM_OFFLINE_EVENTS_INTERVAL_MS > 0) {
     await bindOfflineEvents(client, logger);
     const readOffline = createOfflineEventReader({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_OFFLINE_EVENTS_INTERVAL_MS });
     tasks.push(startPeriodic("bitrix24 offline events", config.CRM_OFFLINE_EVENTS_INTERVAL_MS, async () => void (await readOffline()), logger));
   }
-  return startWorker({ bus, consumers: [commands], subscriptions: [snapshots], tasks, host: config.CRM_WRITER_HOST, healthPort: config.CRM_WRITER_HEALTH_PORT });
+  return startWorker({
+    bus,
+    consumers: [commands],
+    subscriptions: [snapshots, circuitRpc],
+    tasks,
+    host: config.CRM_WRITER_HOST,
+    healthPort: config.CRM_WRITER_HEALTH_PORT,
+    detail: () => ({ circuits: [circuit.view()] }),
+  });
 }

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { commonConfig, port, secret } from "@concord/config";
+import { outageConfig } from "@concord/bus";
 
 export const crmWriterConfigSchema = z.object({
   ...commonConfig,
+  ...outageConfig,
   /** Bitrix24 inbound webhook base, e.g. https://portal.bitrix24.ru/rest/1/<token>/ (holds the token: secret). */
   B24_WEBHOOK_URL: secret(z.url("must be the inbound webhook URL, e.g. https://portal.bitrix24.ru/rest/1/<token>/")),
   /** Product field that holds the article (SKU) matching 1C's Артикул. */

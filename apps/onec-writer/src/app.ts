@@ -1,5 +1,20 @@
 import { hostname } from "node:os";
-import { connectBus, createMappingClient, createSharedRateLimiter, defaultRetryPolicy, ensureStreams, openStateStore, rateLimitKey, serveRpc, startConsumer } from "@concord/bus";
+import {
+  circuitSettingsOf,
+  connectBus,
+  createCircuit,
+  createMappingClient,
+  createSharedRateLimiter,
+  ensureStreams,
+  gateLimiter,
+  openStateStore,
+  rateLimitKey,
+  retryPolicyOf,
+  serveCircuit,
+  serveRpc,
+  startConsumer,
+  throughCircuit,
+} from "@concord/bus";
 import { OnecCommandSchema, OnecSnapshotRequestSchema, commandId, createSubjects } from "@concord/contracts";
 import { createOnecClient } from "@concord/onec-client";
 import { startPeriodic, startWorker } from "@concord/runtime";
@@ -7,7 +22,7 @@ import type { Logger } from "@concord/telemetry";
 import type { OnecWriterConfig } from "./config";
 import { createOnecWriter } from "./writer";
 import { createOnecSnapshots } from "./snapshots";
-import { createOrderSweep } from "./sweep";
+import { createOnecSweep } from "./sweep";
 
 /** The only process that talks to 1C: applies counterparty and order commands. */
 export async function createApp(config: OnecWriterConfig, logger: Logger) {
@@ -17,11 +32,16 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
   const state = await openStateStore(bus, subjects);
   // One limit per 1C server, kept in NATS: every replica (and any process calling 1C) shares it.
   const limiter = createSharedRateLimiter({ state, key: rateLimitKey("onec", config.ONEC_ODATA_URL), ratePerSec: config.ONEC_RATE_PER_SEC, burst: config.ONEC_RATE_BURST, logger });
-  const onec = createOnecClient({ serviceRoot: config.ONEC_ODATA_URL, user: config.ONEC_USER, password: config.ONEC_PASSWORD, timeoutMs: config.ONEC_TIMEOUT_MS, limiter });
+  const owner = `onec-writer:${hostname()}:${process.pid}`;
+  // The base's circuit, shared by every replica: while open no request goes out (commands, the
+  // resolver's snapshot reads, sweeps) but one probe at a time.
+  const circuit = createCircuit({ state, target: "onec", url: config.ONEC_ODATA_URL, owner, logger, settings: circuitSettingsOf(config) });
+  const onec = createOnecClient({ serviceRoot: config.ONEC_ODATA_URL, user: config.ONEC_USER, password: config.ONEC_PASSWORD, timeoutMs: config.ONEC_TIMEOUT_MS, limiter: gateLimiter(limiter, circuit) });
+  const mapping = createMappingClient(bus.nc, subjects);
   const apply = createOnecWriter({
     bus,
     subjects,
-    mapping: createMappingClient(bus.nc, subjects),
+    mapping,
     onec,
     logger,
     leaseTtlMs: config.ONEC_LEASE_TTL_MS,
@@ -37,7 +57,8 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
   });
 
   const readSnapshot = createOnecSnapshots(onec);
-  const snapshots = serveRpc(bus.nc, subjects.rpc.onecSnapshot, OnecSnapshotRequestSchema, (r) => readSnapshot(r.entity, r.ref), logger);
+  const snapshots = serveRpc(bus.nc, subjects.rpc.onecSnapshot, OnecSnapshotRequestSchema, (r) => throughCircuit(circuit, `${r.entity}:${r.ref}`, () => readSnapshot(r.entity, r.ref)), logger);
+  const circuitRpc = serveCircuit(bus.nc, subjects, circuit, logger);
 
   const commands = await startConsumer(
     bus,
@@ -49,7 +70,9 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
       filterSubject: `${subjects.namespace}.commands.onec.>`,
       schema: OnecCommandSchema,
       ackWaitMs: config.ONEC_ACK_WAIT_MS,
-      policy: defaultRetryPolicy,
+      policy: retryPolicyOf(config),
+      circuit,
+      retryState: state,
       concurrency: 8,
       handle: apply,
       outcomes: { stage: "onec-writer", describe: (command) => ({ messageId: commandId(command), subject: command.source, target: null }) },
@@ -57,7 +80,21 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     logger,
   );
 
-  const sweepOrders = createOrderSweep({ bus, subjects, onec, state, logger, owner: `onec-writer:${hostname()}:${process.pid}`, intervalMs: config.ONEC_SWEEP_INTERVAL_MS });
-  const tasks = config.ONEC_SWEEP_INTERVAL_MS > 0 ? [startPeriodic("1c order sweep", config.ONEC_SWEEP_INTERVAL_MS, async () => void (await sweepOrders()), logger)] : [];
-  return startWorker({ bus, consumers: [commands], subscriptions: [snapshots], tasks, host: config.ONEC_WRITER_HOST, healthPort: config.ONEC_WRITER_HEALTH_PORT });
+  const sweepDeps = { bus, subjects, onec, state, logger, owner, intervalMs: config.ONEC_SWEEP_INTERVAL_MS, mapping };
+  const tasks =
+    config.ONEC_SWEEP_INTERVAL_MS > 0
+      ? (["order", "counterparty", "product"] as const).map((entity) => {
+          const sweep = createOnecSweep(entity, sweepDeps);
+          return startPeriodic(`1c ${entity} sweep`, config.ONEC_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
+        })
+      : [];
+  return startWorker({
+    bus,
+    consumers: [commands],
+    subscriptions: [snapshots, circuitRpc],
+    tasks,
+    host: config.ONEC_WRITER_HOST,
+    healthPort: config.ONEC_WRITER_HEALTH_PORT,
+    detail: () => ({ circuits: [circuit.view()] }),
+  });
 }

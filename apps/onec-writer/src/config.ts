@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { commonConfig, port, secret } from "@concord/config";
+import { outageConfig } from "@concord/bus";
 
 export const onecWriterConfigSchema = z.object({
   ...commonConfig,
+  ...outageConfig,
   /** 1C OData service root, e.g. http://host/trade/odata/standard.odata/ */
   ONEC_ODATA_URL: z.url("must be the OData service root, e.g. http://host/base/odata/standard.odata/"),
   /** 1C user for HTTP Basic auth (UTF-8). */

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { ChangeEventSchema, SchemaVersions, changeEventId, type Subjects } from "@concord/contracts";
-import { publishJson, type Bus, type StateStore } from "@concord/bus";
+import { publishJson, type Bus, type MappingClient, type StateStore } from "@concord/bus";
 import type { OnecClient } from "@concord/onec-client";
 import type { Logger } from "@concord/telemetry";
 import { OnecSets } from "./projection";
+
+export type OnecSweptEntity = "order" | "counterparty" | "product";
 
 export interface OrderSweepDeps {
   bus: Bus;
@@ -12,40 +15,82 @@ export interface OrderSweepDeps {
   logger: Logger;
   owner: string;
   intervalMs: number;
+  /** Used on the first sweep of an entity only: records that have a pair are compared, not absorbed. */
+  mapping?: Pick<MappingClient, "resolve">;
 }
 
 const PAGE = 500;
-const LEASE = "sweep.onec.order.lease";
-const SEEDED = "sweep.onec.order.seeded";
-const versionKey = (ref: string) => `sweep.onec.order.v.${ref}`;
+/** Versions seen are kept in 256 KV keys per entity (by the Ref_Key's hash): 100,000 records are ~400 per key. */
+const BUCKETS = 256;
+
+export const bucketOf = (ref: string) => createHash("sha1").update(ref).digest("hex").slice(0, 2);
+
+/** Which records to publish (pure): the ones whose DataVersion differs from the one seen. */
+export function changedRecords(page: ReadonlyArray<{ ref: string; version: string }>, seen: (ref: string) => string | undefined) {
+  return page.filter((r) => seen(r.ref) !== r.version);
+}
 
 /**
  * The 1C fallback when a notification was lost: 1C has no change feed and catalogs no
- * modification date, so the sweep reads every order's `DataVersion` (which changes on every
- * write) and publishes a change event for each that differs from the last one seen — with the
- * same dedupe id as the notification, so a change seen both ways is stored once. The first run
- * only records the versions: turning Concord on must not replay a whole base (that is a backfill).
+ * modification date, so the sweep reads every record's `DataVersion` (which changes on every
+ * write; one page of 500 `Ref_Key, DataVersion` pairs per request) and publishes a change event
+ * for each that differs from the last one seen — with the same dedupe id as the notification, so
+ * a change seen both ways is stored once. An unchanged base costs the list pages and nothing else.
+ *
+ * The first sweep of an entity (no versions kept yet, e.g. NATS' state lost) records the
+ * versions without replaying the base — except records that have a pair: those are published, so
+ * the resolver compares them with their sync state and a change made meanwhile is not absorbed.
  */
-export function createOrderSweep(deps: OrderSweepDeps) {
+export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
   const { bus, subjects, onec, state, logger } = deps;
+  const lease = `sweep.onec.${entity}.lease`;
+  const seededKey = `sweep.onec.${entity}.seeded`;
+  const bucketKey = (bucket: string) => `sweep.onec.${entity}.versions.${bucket}`;
+  const legacyKey = (ref: string) => `sweep.onec.${entity}.v.${ref}`;
 
-  return async function sweepOrders(): Promise<{ published: number; seeded: boolean } | null> {
-    if (!(await state.tryLease(LEASE, deps.owner, deps.intervalMs * 3))) return null;
-    const seeding = (await state.getJson(SEEDED)) === null;
+  return async function sweep(): Promise<{ published: number; read: number; requests: number; seeded: boolean } | null> {
+    if (!(await state.tryLease(lease, deps.owner, deps.intervalMs * 3))) return null;
+    const seeding = (await state.getJson(seededKey)) === null;
+    const buckets = new Map<string, { versions: Record<string, string>; revision: number | null; dirty: boolean }>();
+    const bucket = async (ref: string) => {
+      const name = bucketOf(ref);
+      let entry = buckets.get(name);
+      if (!entry) {
+        const stored = await state.getJson<Record<string, string>>(bucketKey(name));
+        entry = { versions: stored?.value ?? {}, revision: stored?.revision ?? null, dirty: false };
+        buckets.set(name, entry);
+      }
+      return entry;
+    };
+    const flush = async () => {
+      for (const [name, entry] of buckets) {
+        if (!entry.dirty) continue;
+        await state.putJson(bucketKey(name), entry.versions);
+        entry.dirty = false;
+      }
+    };
     let published = 0;
+    let read = 0;
+    let requests = 0;
     for (let skip = 0; ; skip += PAGE) {
-      const page = await onec.list(OnecSets.order, { select: ["Ref_Key", "DataVersion"], orderby: "Ref_Key", top: PAGE, skip });
-      for (const order of page) {
-        const ref = order.Ref_Key.toLowerCase();
-        const version = String(order.DataVersion);
-        const seen = await state.getJson<string>(versionKey(ref));
-        if (seen?.value === version) continue;
-        if (!seeding) {
+      const page = await onec.list(OnecSets[entity], { select: ["Ref_Key", "DataVersion"], orderby: "Ref_Key", top: PAGE, skip });
+      requests++;
+      read += page.length;
+      for (const record of page) {
+        const ref = record.Ref_Key.toLowerCase();
+        const version = String(record.DataVersion);
+        const kept = await bucket(ref);
+        let seen = kept.versions[ref];
+        // Versions kept one key per record by earlier releases.
+        if (seen === undefined && !seeding) seen = (await state.getJson<string>(legacyKey(ref)))?.value;
+        if (seen === version) continue;
+        const paired = seeding && deps.mapping ? (await deps.mapping.resolve({ system: "onec", entity, id: ref }, "bitrix24")) !== null : false;
+        if (!seeding || paired) {
           const event = ChangeEventSchema.parse({
             v: 1,
             type: "change",
             system: "onec",
-            entity: "order",
+            entity,
             sourceId: ref,
             action: "upsert",
             sourceVersion: version,
@@ -53,16 +98,21 @@ export function createOrderSweep(deps: OrderSweepDeps) {
             receivedAt: new Date().toISOString(),
             via: "sweep",
           });
-          await publishJson(bus.js, subjects.event("onec", "order"), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+          await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
           published++;
         }
-        // Only after the publish was acknowledged.
-        await state.putJson(versionKey(ref), version);
+        kept.versions[ref] = version;
+        kept.dirty = true;
       }
+      // Only after the page's publishes were acknowledged.
+      await flush();
       if (page.length < PAGE) break;
     }
-    if (seeding) await state.putJson(SEEDED, new Date().toISOString());
-    if (published > 0 || seeding) logger.info("1c order sweep", { published, seeded: seeding });
-    return { published, seeded: seeding };
+    if (seeding) await state.putJson(seededKey, new Date().toISOString());
+    if (published > 0 || seeding) logger.info(`1c ${entity} sweep`, { published, read, requests, seeded: seeding, buckets: buckets.size, of: BUCKETS });
+    return { published, read, requests, seeded: seeding };
   };
 }
+
+/** The order sweep, as before. */
+export const createOrderSweep = (deps: OrderSweepDeps) => createOnecSweep("order", deps);

@@ -1,8 +1,10 @@
 import { z } from "zod";
-import { catalogEntry, isSyncError, retryable, type System } from "@concord/contracts";
+import type { NatsConnection, Subscription } from "@nats-io/nats-core";
+import { catalogEntry, isSyncError, retryable, type Subjects, type System } from "@concord/contracts";
 import type { Logger } from "@concord/telemetry";
 import { natsErrorCode } from "./nats-errors";
 import type { RateLimiter } from "./rate-limiter";
+import { requestRpc, serveRpc } from "./rpc";
 import type { StateStore } from "./state-store";
 
 /**
@@ -282,3 +284,51 @@ export function gateLimiter(limiter: RateLimiter, circuit: Circuit): RateLimiter
     reportLimited: (retryAfterMs) => limiter.reportLimited(retryAfterMs),
   };
 }
+
+/** Request/reply subject on which the writer calling `target` answers with its circuit's view. */
+export const circuitSubject = (subjects: Subjects, target: System) => `${subjects.namespace}.rpc.circuits.${target}`;
+
+/** Runs work that calls the target and tells the circuit how it went (success closes a probe; a target failure counts). */
+export async function throughCircuit<T>(circuit: Circuit, record: string, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    await circuit.recordSuccess();
+    return result;
+  } catch (error) {
+    await circuit.recordFailure(error, record);
+    throw error;
+  }
+}
+
+/** Answers the console with the circuit's current state (read fresh, not the cached view). */
+export function serveCircuit(nc: NatsConnection, subjects: Subjects, circuit: Circuit, logger: Logger): Subscription {
+  return serveRpc(nc, circuitSubject(subjects, circuit.target), z.object({}).passthrough(), async () => {
+    await circuit.current().catch(() => undefined);
+    return circuit.view();
+  }, logger);
+}
+
+/** Every target's circuit, as the writers report it; a writer that does not answer gives `unknown`. */
+export async function requestCircuits(nc: NatsConnection, subjects: Subjects, timeoutMs = 2_000): Promise<Array<CircuitView | { target: System; status: "unknown"; reason: string }>> {
+  const targets: System[] = ["bitrix24", "onec"];
+  return Promise.all(
+    targets.map((target) =>
+      requestRpc(nc, circuitSubject(subjects, target), {}, CircuitViewSchema, timeoutMs).catch((error: unknown) => ({
+        target,
+        status: "unknown" as const,
+        reason: `its writer did not answer: ${String((error as Error)?.message ?? error).slice(0, 200)}`,
+      })),
+    ),
+  );
+}
+
+export const CircuitViewSchema = z.object({
+  target: z.enum(["bitrix24", "onec"]),
+  key: z.string(),
+  status: z.enum(["closed", "open"]),
+  since: z.string().nullable(),
+  lastError: z.string().nullable(),
+  lastCode: z.string().nullable(),
+  nextProbeAt: z.string().nullable(),
+  warning: z.string().nullable(),
+});

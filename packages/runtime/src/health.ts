@@ -3,8 +3,10 @@ import { createServer, type Server } from "node:http";
 /**
  * `/healthz` (the process is alive) and `/readyz` (it can do its work now: bus connected,
  * consumers running, database reachable) for services that have no HTTP API of their own.
+ * `detail` adds what operators need beside the verdict — the targets' circuits: an open circuit
+ * does not make a worker unready (it still serves, and probes), it says why work waits.
  */
-export async function startHealthServer(host: string, port: number, ready: () => boolean): Promise<Server> {
+export async function startHealthServer(host: string, port: number, ready: () => boolean, detail?: () => Record<string, unknown>): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (path === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
@@ -12,7 +14,7 @@ export async function startHealthServer(host: string, port: number, ready: () =>
       const ok = ready();
       return void res
         .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: ok ? "ready" : "not ready" }));
+        .end(JSON.stringify({ status: ok ? "ready" : "not ready", ...detail?.() }));
     }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
   });

@@ -12,6 +12,8 @@ export interface WorkerParts {
   healthPort: number;
   /** Scheduled tasks (sweeps): stopped first, so they publish nothing during the drain. */
   tasks?: Array<{ stop(): Promise<void> }>;
+  /** Extra `/readyz` detail, e.g. `{ circuits: [...] }`. */
+  detail?: () => Record<string, unknown>;
   /** Closes what the worker owns besides the bus (e.g. the database pool). */
   close?: () => Promise<void>;
 }
@@ -23,7 +25,7 @@ export interface WorkerParts {
  */
 export async function startWorker(parts: WorkerParts): Promise<Service & { ready(): boolean }> {
   const ready = () => !parts.bus.nc.isClosed() && parts.consumers.every((c) => c.ready());
-  const health = await startHealthServer(parts.host, parts.healthPort, ready);
+  const health = await startHealthServer(parts.host, parts.healthPort, ready, parts.detail);
   return {
     ready,
     async stop() {
