@@ -1,6 +1,8 @@
 import { ChangeEventSchema } from "./events";
 import { ResyncRequestSchema } from "./dead-letter-operations";
+import { ClaimRequestSchema } from "./mapping";
 import { isValidRecordId, recordIdProblem } from "./record-ids";
+import { RecordRefSchema } from "./systems";
 
 const guid = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
@@ -50,4 +52,14 @@ describe("record ids by system and entity", () => {
     expect(ChangeEventSchema.safeParse(event).success).toBe(false);
     expect(ChangeEventSchema.safeParse({ ...event, sourceId: guid }).success).toBe(true);
   });
+});
+
+it("every record reference of the protocol (commands, mapping, outcomes) is checked the same way", () => {
+  const crafted = `${guid}')/../../Catalog_Пользователи(guid'${guid}`;
+  expect(RecordRefSchema.safeParse({ system: "onec", entity: "counterparty", id: crafted }).success).toBe(false);
+  expect(RecordRefSchema.safeParse({ system: "bitrix24", entity: "company", id: "12 OR 1=1" }).success).toBe(false);
+  expect(RecordRefSchema.safeParse({ system: "onec", entity: "counterparty", id: guid }).success).toBe(true);
+  const claim = (id: string) => ClaimRequestSchema.safeParse({ source: { system: "bitrix24", entity: "deal", id }, targetSystem: "onec", targetEntity: "order", createdBy: "flow" }).success;
+  expect(claim("../7")).toBe(false);
+  expect(claim("7")).toBe(true);
 });
