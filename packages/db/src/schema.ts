@@ -24,6 +24,8 @@ export const idMapping = pgTable(
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /** The side whose delete ended the pair (bitrix24 / onec): only that record's return revives it. */
+    deletedBy: text("deleted_by"),
     /**
      * When a create was sent to the target and not yet confirmed: the outcome is in doubt until
      * a find-before-create after the settle delay says whether it happened (null otherwise).

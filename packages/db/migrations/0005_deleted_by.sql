@@ -1,0 +1,1 @@
+ALTER TABLE "id_mapping" ADD COLUMN "deleted_by" text;
