@@ -85,7 +85,8 @@ export async function startChaosSystem(options: {
       // the slowest injected fault (2 s timeouts) times the in-handler call retries.
       "onec-writer": {
         ONEC_SWEEP_INTERVAL_MS: String(profile.onecSweepIntervalMs),
-        ONEC_LEASE_TTL_MS: "30000",
+        // The lease lapses before the command comes back: a redelivery while the lease stands would only wait.
+        ONEC_LEASE_TTL_MS: "15000",
         ONEC_ACK_WAIT_MS: "20000",
         ...(profile.onecRatePerSec ? { ONEC_RATE_PER_SEC: String(profile.onecRatePerSec) } : {}),
       },
