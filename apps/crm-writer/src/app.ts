@@ -138,7 +138,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       }
       if (Object.keys(command.fields).length > 0) await client.updateDeal(command.dealId, command.fields);
       await mapping.recordState(current.id, "bitrix24", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.syncView);
-      if (command.markMappingDeleted) await mapping.markDeleted(current.id);
+      if (command.markMappingDeleted) await mapping.markDeleted(current.id, "onec");
       await report("applied", `deal fields ${Object.keys(command.fields).join(", ")} set${command.markMappingDeleted ? "; mapping marked deleted" : ""}`);
     });
   }

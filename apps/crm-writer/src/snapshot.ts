@@ -26,6 +26,8 @@ export function toCustomer(kind: "company" | "contact", record: Bitrix24Record):
     email: firstMulti(record.EMAIL),
     phone: firstMulti(record.PHONE),
     modifiedAt: str(record.DATE_MODIFY),
+    originatorId: str(record.ORIGINATOR_ID),
+    originId: str(record.ORIGIN_ID),
   };
 }
 

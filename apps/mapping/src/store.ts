@@ -1,6 +1,6 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { conflicts, idMapping, syncState, type Database } from "@concord/db";
-import { permanent, type ClaimRequest, type Conflict, type Mapping, type RecordRef, type SyncState, type System } from "@concord/contracts";
+import { permanent, retryable, type ClaimRequest, type Conflict, type Mapping, type RecordRef, type SyncState, type System } from "@concord/contracts";
 
 type Row = typeof idMapping.$inferSelect;
 type StateRow = typeof syncState.$inferSelect;
@@ -22,6 +22,8 @@ function toMapping(row: Row): Mapping {
     confirmedAt: iso(row.confirmedAt),
     lastSeenAt: row.lastSeenAt.toISOString(),
     deletedAt: iso(row.deletedAt),
+    deletedBy: row.deletedBy as Mapping["deletedBy"],
+    createAttemptedAt: iso(row.createAttemptedAt),
   };
 }
 
@@ -91,14 +93,26 @@ export function createMappingStore(db: Database) {
     return { mapping: winner, claimed: false };
   }
 
-  /** Records the target id; idempotent for the same id, a conflict for a different one. */
-  async function confirm(mappingId: number, targetId: string): Promise<Mapping> {
+  /** The pair's lease is held by `owner` right now: the fence of every step of a create. */
+  const holds = (owner: string) => and(eq(idMapping.leaseOwner, owner), gt(idMapping.leaseUntil, sql`now()`));
+
+  async function leaseLost(mappingId: number, owner: string): Promise<never> {
+    const current = await db.select().from(idMapping).where(eq(idMapping.id, mappingId));
+    if (!current[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    throw retryable("LEASE_LOST", `mapping ${mappingId}: the lease of ${owner} expired or passed to another worker; the next holder settles the pair`, { retryAfterMs: 1_000 });
+  }
+
+  /**
+   * Records the target id; idempotent for the same id, a conflict for a different one. With an
+   * owner it is fenced: a writer whose lease expired during a slow call cannot confirm.
+   */
+  async function confirm(mappingId: number, targetId: string, owner?: string): Promise<Mapping> {
     let rows: Row[];
     try {
       rows = await db
         .update(idMapping)
-        .set({ targetId, state: "confirmed", confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`, lastSeenAt: new Date() })
-        .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId))))
+        .set({ targetId, state: "confirmed", confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`, createAttemptedAt: null, lastSeenAt: new Date() })
+        .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId)), owner ? holds(owner) : undefined))
         .returning();
     } catch (error) {
       if ((error as { cause?: { constraint_name?: string } }).cause?.constraint_name === "id_mapping_target_uq") {
@@ -109,6 +123,7 @@ export function createMappingStore(db: Database) {
     if (rows[0]) return toMapping(rows[0]);
     const current = await db.select().from(idMapping).where(eq(idMapping.id, mappingId));
     if (!current[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    if (owner && (current[0].targetId === null || current[0].targetId === targetId)) return leaseLost(mappingId, owner);
     throw permanent("MAPPING_CONFLICT", `mapping ${mappingId} is confirmed to ${current[0].targetId}, not ${targetId}`);
   }
 
@@ -129,6 +144,16 @@ export function createMappingStore(db: Database) {
     const current = await db.select().from(idMapping).where(eq(idMapping.id, mappingId));
     if (!current[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
     return { acquired: false, mapping: toMapping(current[0]), leaseUntil: iso(current[0].leaseUntil) };
+  }
+
+  /** A create is about to be sent (the pair is in doubt from now on), or failed for sure. Fenced. */
+  async function createAttempt(mappingId: number, owner: string, action: "begin" | "abandon"): Promise<Mapping> {
+    const rows = await db
+      .update(idMapping)
+      .set({ createAttemptedAt: action === "begin" ? sql`now()` : null })
+      .where(and(eq(idMapping.id, mappingId), isNull(idMapping.targetId), holds(owner)))
+      .returning();
+    return rows[0] ? toMapping(rows[0]) : leaseLost(mappingId, owner);
   }
 
   async function release(mappingId: number, owner: string) {
@@ -163,10 +188,21 @@ export function createMappingStore(db: Database) {
   }
 
   /** Soft delete: the row and its timestamps stay; a deleted pair is never re-created by a late event. */
-  async function markDeleted(mappingId: number): Promise<Mapping> {
+  async function markDeleted(mappingId: number, side?: System): Promise<Mapping> {
     const rows = await db
       .update(idMapping)
-      .set({ state: "deleted", deletedAt: sql`coalesce(${idMapping.deletedAt}, now())`, lastSeenAt: new Date() })
+      .set({ state: "deleted", deletedAt: sql`coalesce(${idMapping.deletedAt}, now())`, ...(side ? { deletedBy: sql`coalesce(${idMapping.deletedBy}, ${side})` } : {}), lastSeenAt: new Date() })
+      .where(eq(idMapping.id, mappingId))
+      .returning();
+    if (!rows[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
+    return toMapping(rows[0]);
+  }
+
+  /** Undelete: the record is back at its source; the pair is live again (claimed if it never had a target). */
+  async function revive(mappingId: number): Promise<Mapping> {
+    const rows = await db
+      .update(idMapping)
+      .set({ state: sql`case when ${idMapping.targetId} is null then 'claimed' else 'confirmed' end`, deletedAt: null, deletedBy: null, lastSeenAt: new Date() })
       .where(eq(idMapping.id, mappingId))
       .returning();
     if (!rows[0]) throw permanent("MAPPING_NOT_FOUND", `mapping ${mappingId} does not exist`);
@@ -195,7 +231,7 @@ export function createMappingStore(db: Database) {
     return rows.length;
   }
 
-  return { resolve, claim, confirm, lease, release, getState, recordState, markDeleted, recordConflicts };
+  return { resolve, claim, confirm, createAttempt, lease, release, getState, recordState, markDeleted, revive, recordConflicts };
 }
 
 export type MappingStore = ReturnType<typeof createMappingStore>;

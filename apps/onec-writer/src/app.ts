@@ -45,6 +45,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     onec,
     logger,
     leaseTtlMs: config.ONEC_LEASE_TTL_MS,
+    createSettleMs: config.ONEC_CREATE_SETTLE_MS ?? 2 * config.ONEC_TIMEOUT_MS,
     timeZone: config.ONEC_TIME_ZONE,
     versionCheck: config.ONEC_VERSION_CHECK === "extension",
     afterCreate:

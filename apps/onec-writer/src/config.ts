@@ -19,8 +19,17 @@ export const onecWriterConfigSchema = z.object({
   ONEC_RATE_PER_SEC: z.coerce.number().positive().default(20),
   /** Requests that may go out at once after a quiet spell. Two tokens are kept as headroom. */
   ONEC_RATE_BURST: z.coerce.number().int().min(1).default(20),
-  /** How long one writer may hold a pair while it writes (must exceed the slowest 1C call). */
-  ONEC_LEASE_TTL_MS: z.coerce.number().int().min(5_000).default(90_000),
+  /**
+   * How long one writer holds a pair without renewing it; renewed every third of it while it
+   * works, so a slow 1C call keeps it. A crashed holder's lease lapses after this.
+   */
+  ONEC_LEASE_TTL_MS: z.coerce.number().int().min(3_000).default(30_000),
+  /**
+   * How long a create whose outcome is unknown stays in doubt before a find-before-create
+   * settles it; default and minimum: twice ONEC_TIMEOUT_MS (a POST 1C is still committing when
+   * Concord gives up has landed by then).
+   */
+  ONEC_CREATE_SETTLE_MS: z.coerce.number().int().positive().optional(),
   /** Sweep of order DataVersions, the fallback for lost notifications (0 turns it off). */
   ONEC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   /**
@@ -51,5 +60,13 @@ export const onecWriterConfigSchema = z.object({
   ONEC_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** Test-only fault hook: `crash-after-create` SIGKILLs the process after a 1C create, before the mapping confirm. */
   ONEC_TEST_FAULT: z.enum(["crash-after-create"]).optional(),
-});
+})
+  .superRefine((config, ctx) => {
+    if (config.ONEC_ACK_WAIT_MS <= config.ONEC_LEASE_TTL_MS) {
+      ctx.addIssue({ code: "custom", path: ["ONEC_ACK_WAIT_MS"], message: `must outlast ONEC_LEASE_TTL_MS (${config.ONEC_LEASE_TTL_MS}): a command redelivered while its lease still stands would only wait` });
+    }
+    if (config.ONEC_CREATE_SETTLE_MS !== undefined && config.ONEC_CREATE_SETTLE_MS < 2 * config.ONEC_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["ONEC_CREATE_SETTLE_MS"], message: `must be at least twice ONEC_TIMEOUT_MS (${2 * config.ONEC_TIMEOUT_MS}): a create 1C is still committing could be missed and sent again` });
+    }
+  });
 export type OnecWriterConfig = z.infer<typeof onecWriterConfigSchema>;

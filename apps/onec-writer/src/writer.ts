@@ -38,6 +38,12 @@ export interface WriterDeps {
   onec: OnecClient;
   logger: Logger;
   leaseTtlMs: number;
+  /**
+   * How long a create whose outcome is unknown (timeout, reset, 5xx) stays in doubt before a
+   * find-before-create settles it: at least twice the 1C request timeout, so a POST 1C is still
+   * committing when Concord gives up has landed by then.
+   */
+  createSettleMs: number;
   /** The 1C base's IANA time zone: dates are written as its wall time. */
   timeZone: string;
   /**
@@ -125,6 +131,37 @@ export function createOnecWriter(deps: WriterDeps) {
     return { ref, result: "applied", detail: `${what}: wrote ${Object.keys(body).join(", ")}; ${storedDifferences(body, stored)}`, dataVersion: String(stored.DataVersion ?? "") };
   }
 
+  /**
+   * Creates in doubt. A create is marked on the pair (fenced by the lease) before it is sent;
+   * a clear refusal clears the mark, an unknown outcome (timeout, reset, 5xx) keeps it, and the
+   * pair stays in doubt until the settle delay has passed. Only then does a find-before-create
+   * by the inverse id look for what 1C may have committed — and only a pair in doubt looks at
+   * all: a record carrying the marker that Concord never tried to create (a manager's copy, a
+   * planted marker) is never taken over.
+   */
+  async function createOnce(pair: Mapping, lease: string, what: string, find: () => Promise<OnecRecord[]>, adopt: (found: OnecRecord) => Promise<Applied>, create: () => Promise<Applied>): Promise<Applied> {
+    if (pair.createAttemptedAt) {
+      const settled = Date.parse(pair.createAttemptedAt) + deps.createSettleMs;
+      if (Date.now() < settled) {
+        throw retryable("CREATE_IN_DOUBT", `the ${what} sent to 1C at ${pair.createAttemptedAt} has no known outcome yet; a find settles it after ${new Date(settled).toISOString()}`, { retryAfterMs: settled - Date.now() });
+      }
+      const found = await find();
+      if (found.length > 1) throw permanent("CREATE_IN_DOUBT_AMBIGUOUS", `${found.length} 1C records carry the inverse id of this ${what} (${found.map((f) => f.Ref_Key).join(", ")}); a person must say which one Concord created`);
+      if (found[0]) return adopt(found[0]);
+    }
+    await mapping.createAttempt(pair.id, lease, "begin");
+    try {
+      return await create();
+    } catch (error) {
+      if (isSyncError(error) && error.kind === "permanent") {
+        // 1C said no: nothing was created.
+        await mapping.createAttempt(pair.id, lease, "abandon").catch(() => undefined);
+        throw error;
+      }
+      throw retryable("CREATE_IN_DOUBT", `the ${what} create has no known outcome (${(error as Error).message}); settled by a find after ${Math.round(deps.createSettleMs / 1000)} s`, { retryAfterMs: deps.createSettleMs, cause: error });
+    }
+  }
+
   /** The owned counterparty values that differ from what 1C holds (a sole trader stays one; addresses stay). */
   function counterpartyChanges(command: OnecCounterpartyUpsert, current: OnecRecord): Record<string, unknown> {
     const wanted = command.counterparty;
@@ -138,7 +175,7 @@ export function createOnecWriter(deps: WriterDeps) {
     return body;
   }
 
-  async function applyCounterparty(command: OnecCounterpartyUpsert, pair: Mapping): Promise<Applied> {
+  async function applyCounterparty(command: OnecCounterpartyUpsert, pair: Mapping, lease: string): Promise<Applied> {
     if (pair.targetId) {
       const current = await onec.get(OnecSets.counterparty, pair.targetId);
       if (!current) throw permanent("TARGET_GONE", `counterparty ${pair.targetId} no longer exists in 1C`);
@@ -149,21 +186,27 @@ export function createOnecWriter(deps: WriterDeps) {
       return patchOwned(OnecSets.counterparty, "counterparty", current, body, "counterparty");
     }
     const marker = customerInverseId(command.source);
-    const found = await findOne(OnecSets.counterparty, `Комментарий eq ${odataString(marker)}`);
-    if (found) {
-      const body = counterpartyChanges(command, found);
-      if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
-      const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, "found by inverse id after an interrupted create");
-      await mapping.confirm(pair.id, found.Ref_Key);
-      return { ...applied, result: "applied" };
-    }
-    const partnerRef = await ensurePartner(command);
-    const sent = toCounterpartyBody(command, partnerRef);
-    const created = await onec.create(OnecSets.counterparty, sent);
-    deps.afterCreate?.();
-    await mapping.confirm(pair.id, created.Ref_Key);
-    storedForms.learn(OnecSets.counterparty, sent, created);
-    return { ref: created.Ref_Key, result: "created", detail: `counterparty created; ${storedDifferences(sent, created)}`, dataVersion: String(created.DataVersion ?? "") };
+    return createOnce(
+      pair,
+      lease,
+      "counterparty",
+      () => onec.list(OnecSets.counterparty, { filter: `Комментарий eq ${odataString(marker)}`, top: 5 }),
+      async (found) => {
+        const body = counterpartyChanges(command, found);
+        if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
+        const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, "found by inverse id after a create in doubt");
+        await mapping.confirm(pair.id, found.Ref_Key, lease);
+        return { ...applied, result: "applied" };
+      },
+      async () => {
+        const sent = toCounterpartyBody(command, await ensurePartner(command));
+        const created = await onec.create(OnecSets.counterparty, sent);
+        deps.afterCreate?.();
+        await mapping.confirm(pair.id, created.Ref_Key, lease);
+        storedForms.learn(OnecSets.counterparty, sent, created);
+        return { ref: created.Ref_Key, result: "created", detail: `counterparty created; ${storedDifferences(sent, created)}`, dataVersion: String(created.DataVersion ?? "") };
+      },
+    );
   }
 
   /** The order's counterparty and partner in 1C; the counterparty command goes first (references first). */
@@ -182,6 +225,7 @@ export function createOnecWriter(deps: WriterDeps) {
   async function orderChanges(command: OnecOrderUpsert, current: OnecRecord): Promise<Record<string, unknown>> {
     const write = new Set(command.write ?? ["status", "title", "customer", "lines"]);
     const body: Record<string, unknown> = {};
+    if (command.undelete && current.DeletionMark === true) body.DeletionMark = false;
     if (write.has("status") && current.Статус !== command.order.status) body.Статус = command.order.status;
     if (write.has("title") && !storedForms.holds(OnecSets.order, "Комментарий", command.order.comment, current.Комментарий)) body.Комментарий = command.order.comment;
     if (write.has("customer")) {
@@ -202,7 +246,7 @@ export function createOnecWriter(deps: WriterDeps) {
     return body;
   }
 
-  async function applyOrder(command: OnecOrderUpsert, pair: Mapping): Promise<Applied> {
+  async function applyOrder(command: OnecOrderUpsert, pair: Mapping, lease: string): Promise<Applied> {
     if (pair.targetId) {
       const current = await onec.get(OnecSets.order, pair.targetId);
       if (!current) throw permanent("TARGET_GONE", `order ${pair.targetId} no longer exists in 1C`);
@@ -210,25 +254,32 @@ export function createOnecWriter(deps: WriterDeps) {
       if (moved) return decideAgain("order", current.Ref_Key, String(current.DataVersion), moved);
       return patchOwned(OnecSets.order, "order", current, await orderChanges(command, current), "order");
     }
-    const found = await findOne(OnecSets.order, `НомерПоДаннымКлиента eq ${odataString(orderInverseId(command.source))}`);
-    let applied: Applied;
-    if (found) {
-      applied = { ...(await patchOwned(OnecSets.order, "order", found, await orderChanges(command, found), "found by inverse id after an interrupted create")), result: "applied" };
-      await mapping.confirm(pair.id, found.Ref_Key);
-    } else {
-      const parties = await orderParties(command);
-      const sent = toNewOrderBody(command, { ...parties, products: await resolveProducts(command.lines) }, onecDate(new Date(), deps.timeZone));
-      const created = await onec.create(OnecSets.order, sent);
-      deps.afterCreate?.();
-      await mapping.confirm(pair.id, created.Ref_Key);
-      storedForms.learn(OnecSets.order, sent, created);
-      applied = {
-        ref: created.Ref_Key,
-        result: "created",
-        detail: `order created as ${String(created.Number)}, СуммаДокумента ${String(created.СуммаДокумента)}; ${storedDifferences(sent, created)}`,
-        dataVersion: String(created.DataVersion ?? ""),
-      };
-    }
+    // Everything the create needs is resolved before it is sent: a missing reference is no doubt.
+    const parties = await orderParties(command);
+    const sent = toNewOrderBody(command, { ...parties, products: await resolveProducts(command.lines) }, onecDate(new Date(), deps.timeZone));
+    const applied = await createOnce(
+      pair,
+      lease,
+      "order",
+      () => onec.list(OnecSets.order, { filter: `НомерПоДаннымКлиента eq ${odataString(orderInverseId(command.source))}`, top: 5 }),
+      async (found) => {
+        const result = await patchOwned(OnecSets.order, "order", found, await orderChanges(command, found), "found by inverse id after a create in doubt");
+        await mapping.confirm(pair.id, found.Ref_Key, lease);
+        return { ...result, result: "applied" };
+      },
+      async () => {
+        const created = await onec.create(OnecSets.order, sent);
+        deps.afterCreate?.();
+        await mapping.confirm(pair.id, created.Ref_Key, lease);
+        storedForms.learn(OnecSets.order, sent, created);
+        return {
+          ref: created.Ref_Key,
+          result: "created",
+          detail: `order created as ${String(created.Number)}, СуммаДокумента ${String(created.СуммаДокумента)}; ${storedDifferences(sent, created)}`,
+          dataVersion: String(created.DataVersion ?? ""),
+        };
+      },
+    );
     await linkDeal(command.source, applied.ref);
     return applied;
   }
@@ -273,7 +324,7 @@ export function createOnecWriter(deps: WriterDeps) {
     } else if (record && command.status) {
       stored = await onec.patch(OnecSets.order, pair.targetId, { Статус: command.status });
     }
-    await mapping.markDeleted(pair.id);
+    await mapping.markDeleted(pair.id, "bitrix24");
     return {
       ref: pair.targetId,
       result: "applied",
@@ -303,7 +354,7 @@ export function createOnecWriter(deps: WriterDeps) {
         logger,
       );
 
-    await mapping.withLease(claimed, owner, deps.leaseTtlMs, async () => {
+    await mapping.withLease(claimed, owner, deps.leaseTtlMs, async (lease) => {
       // Inside the lease the row is authoritative: another replica may have confirmed it meanwhile.
       // Pairs are stored from whichever side came first: `targetId` here is always the 1C ref.
       const row = (await mapping.resolve(command.source, "onec")) ?? claimed;
@@ -324,10 +375,10 @@ export function createOnecWriter(deps: WriterDeps) {
       context.working();
       const applied =
         command.type === "onec.order.upsert"
-          ? await applyOrder(command, pair)
+          ? await applyOrder(command, pair, lease)
           : command.type === "onec.order.delete"
             ? await applyDelete(command, pair)
-            : await applyCounterparty(command, pair);
+            : await applyCounterparty(command, pair, lease);
       if (applied.result === "stale") {
         // Not written: the state stays as it was, and the pair is decided again.
         await report("stale", applied.detail, applied.ref);
@@ -338,7 +389,7 @@ export function createOnecWriter(deps: WriterDeps) {
       const recorded = await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, values);
       if (!recorded.recorded) logger.warn("sync state changed under the lease; kept the newer record", { mappingId: pair.id });
       await report(applied.result, applied.detail, applied.ref);
-    });
+    }, context.working);
   };
 }
 

@@ -3,6 +3,7 @@ import {
   contentHash,
   crmCommandId,
   permanent,
+  retryable,
   type CrmCommand,
   type CrmCustomerUpsert,
   type CrmDealCreate,
@@ -21,6 +22,20 @@ import { unitPaid } from "./order-view";
  * a company (or contact), its products CRM products — each claimed before any create, then the
  * deal. The writers find-before-create by the inverse id, so repeats create nothing twice.
  */
+/**
+ * One claim per identity, whichever direction asks first: a counterparty Concord is creating
+ * from a CRM customer (its marker names the customer, whose claim is not confirmed yet) is that
+ * customer, not a new one. The marker counts only while the mapping agrees.
+ */
+async function waitForClaimFromCrm(deps: ResolverDeps, counterparty: NonNullable<OnecOrderSnapshot["counterparty"]>): Promise<void> {
+  const marker = counterparty.concordId?.match(/^concord:bitrix24:(company|contact):(\d+)$/);
+  if (!marker) return;
+  const fromCrm = await deps.mapping.resolve({ system: "bitrix24", entity: marker[1] as "company" | "contact", id: marker[2] as string }, "onec");
+  if (fromCrm && fromCrm.state === "claimed") {
+    throw retryable("IDENTITY_CLAIMED", `counterparty ${counterparty.ref} is being created from CRM ${marker[1]} ${marker[2]}; its pair is not confirmed yet`, { retryAfterMs: 2_000 });
+  }
+}
+
 export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSnapshot): Promise<string> {
   const { bus, subjects, mapping, policy } = deps;
   const { order, counterparty } = snapshot;
@@ -36,6 +51,7 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
 
   const customerRef: RecordRef = { system: "onec", entity: "counterparty", id: counterparty.ref };
   const customerPair = await mapping.resolve(customerRef, "bitrix24");
+  if (customerPair?.state !== "confirmed") await waitForClaimFromCrm(deps, counterparty);
   if (customerPair?.state !== "confirmed") {
     const entity = counterparty.kind === "ФизЛицо" ? "contact" : "company";
     await mapping.claim({ source: customerRef, targetSystem: "bitrix24", targetEntity: entity, createdBy: "flow" });

@@ -59,7 +59,7 @@ const ufValue = (field: string, value: unknown) => (field === "posted" ? (value 
  * where the sides differ, to the side that is not the field's master; conflicts are recorded;
  * when nothing needs writing, both views are recorded as the new sync point.
  */
-export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string): Promise<PairResult> {
+export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean } = {}): Promise<PairResult> {
   const { bus, subjects, mapping, policy } = deps;
   const readAt = new Date().toISOString();
   const crmView = crmOrderView(deal, policy.fieldMap);
@@ -73,10 +73,12 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   const crmVersion: SourceVersion = { modifiedAt: readAt, fetchedAt: readAt };
   const writes: string[] = [];
 
-  if (Object.keys(decision.toOnec).length > 0) {
-    const command = onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion);
+  // A restored deal whose order Concord marked for deletion: the mark goes, with whatever differs.
+  const undelete = options.undelete === true && onec.order.deleted;
+  if (Object.keys(decision.toOnec).length > 0 || undelete) {
+    const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}) };
     await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
-    writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);
+    writes.push(`1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
   }
   if (Object.keys(decision.toCrm).length > 0) {
     const fields: Record<string, string> = {};

@@ -10,6 +10,7 @@ import {
   retryable,
   type ChangeEvent,
   type CrmDealLink,
+  type DealSnapshot,
   type OnecCommand,
   type OnecOrderDelete,
   type OutcomeResult,
@@ -46,6 +47,19 @@ export function createDealResolver(deps: ResolverDeps) {
     await publishJson(bus.js, subject, command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
   }
 
+  /**
+   * One claim per identity, whichever direction asks first: a CRM customer that Concord is
+   * creating from a 1C counterparty (it carries the counterparty's Ref_Key, whose pair is not
+   * confirmed yet) is that counterparty — never a reason to create a second one in 1C.
+   */
+  async function waitForClaimFrom1C(customer: DealSnapshot["customer"]): Promise<void> {
+    if (!customer || customer.originatorId !== ONEC_ORIGINATOR_ID || !customer.originId) return;
+    const fromOnec = await mapping.resolve({ system: "onec", entity: "counterparty", id: customer.originId.toLowerCase() }, "bitrix24");
+    if (fromOnec && fromOnec.state === "claimed") {
+      throw retryable("IDENTITY_CLAIMED", `${customer.kind} ${customer.id} is being created from 1C counterparty ${customer.originId}; its pair is not confirmed yet`, { retryAfterMs: 1_000 });
+    }
+  }
+
   return async function resolveDeal(event: ChangeEvent, context: MessageContext): Promise<void> {
     const started = now();
     const messageId = context.msgId ?? changeEventId(event);
@@ -61,20 +75,35 @@ export function createDealResolver(deps: ResolverDeps) {
     await waitForEventSecond(event, deps.settleMs, now);
     const row = await mapping.resolve(dealRef, "onec");
     // Pairs are stored from whichever side came first: `targetId` here is always the 1C ref.
-    const existing = row ? { ...row, targetId: row.state === "claimed" ? null : idOn(row, "onec") } : null;
+    let existing = row ? { ...row, targetId: row.state === "claimed" ? null : idOn(row, "onec") } : null;
+    // Believe a source only after looking: what the event says is checked against the deal itself.
+    const snapshot = await readDeal(deps, event.sourceId);
+    let undelete = false;
     if (existing?.state === "deleted") {
-      await report("skipped", "the pair was deleted; the deal is no longer synced", existing.targetId);
-      return;
+      // Only the deal's own return revives a pair its delete ended (a 1C delete leaves the deal alive).
+      if (!snapshot.found || event.action === "delete" || existing.deletedBy !== "bitrix24") {
+        await report("skipped", "the pair was deleted; the deal is no longer synced", existing.targetId);
+        return;
+      }
+      // The deal is back (restored from the recycle bin): the pair lives again, and its current state is synced.
+      const revived = await mapping.revive(existing.id);
+      existing = { ...revived, targetId: revived.state === "claimed" ? null : idOn(revived, "onec") };
+      undelete = true;
     }
 
     if (event.action === "delete") {
+      if (snapshot.found) {
+        // A forged or stale delete event: the deal is alive, nothing is deleted.
+        await report("skipped", "delete not confirmed: the deal still exists in Bitrix24; nothing deleted", existing?.targetId ?? null);
+        return;
+      }
       if (!existing?.targetId) {
         await report("skipped", "deleted deal had no 1C order");
         return;
       }
       const rule = policy.deletes.crmDeal;
       if (rule.erp === "none") {
-        await mapping.markDeleted(existing.id);
+        await mapping.markDeleted(existing.id, "bitrix24");
         await report("applied", "deal deleted; policy leaves the 1C order; mapping marked deleted", existing.targetId);
         return;
       }
@@ -82,7 +111,8 @@ export function createDealResolver(deps: ResolverDeps) {
         v: 1,
         type: "onec.order.delete",
         source: dealRef,
-        sourceVersion: { modifiedAt: event.occurredAt, fetchedAt: new Date(now()).toISOString() },
+        // Versioned by when Concord saw the deal gone, not by the request's claim.
+        sourceVersion: { modifiedAt: snapshot.fetchedAt, fetchedAt: snapshot.fetchedAt },
         issuedAt: new Date(now()).toISOString(),
         mode: rule.erp,
         status: rule.erp === "cancelStatus" ? (rule.status ?? null) : null,
@@ -93,7 +123,6 @@ export function createDealResolver(deps: ResolverDeps) {
       return;
     }
 
-    const snapshot = await readDeal(deps, event.sourceId);
     if (!snapshot.found) {
       await report("skipped", "deal no longer exists in Bitrix24 (its delete event decides)");
       return;
@@ -110,16 +139,22 @@ export function createDealResolver(deps: ResolverDeps) {
         await report("skipped", "the 1C order no longer exists (its delete notification decides)", existing.targetId);
         return;
       }
-      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId);
-      await report(outcome.result, outcome.detail, existing.targetId);
+      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete });
+      await report(outcome.result, undelete ? `deal restored: pair revived; ${outcome.detail}` : outcome.detail, existing.targetId);
       return;
     }
 
     if (snapshot.deal.originatorId === ONEC_ORIGINATOR_ID && snapshot.deal.originId) {
-      // A deal created from a 1C order: never create a second 1C order for it.
+      // A deal created from a 1C order: never create a second 1C order for it. The marker counts
+      // only when the mapping agrees: a deal whose marker names an order paired with another
+      // deal is a copy (a person copied the deal) and becomes an order of its own.
       const born = await mapping.resolve({ system: "onec", entity: "order", id: snapshot.deal.originId.toLowerCase() }, "bitrix24");
-      if (born) throw retryable("PAIR_NOT_CONFIRMED", `deal ${event.sourceId} mirrors 1C order ${snapshot.deal.originId}, whose pair is still being confirmed`, { retryAfterMs: 1_000 });
-      throw permanent("ORPHAN_ORIGIN", `deal ${event.sourceId} says it mirrors 1C order ${snapshot.deal.originId}, but no mapping links them (rebuild the mapping)`);
+      if (!born) throw permanent("ORPHAN_ORIGIN", `deal ${event.sourceId} says it mirrors 1C order ${snapshot.deal.originId}, but no mapping links them (rebuild the mapping)`);
+      const bornDeal = idOn(born, "bitrix24");
+      if (bornDeal === null || bornDeal === event.sourceId) {
+        throw retryable("PAIR_NOT_CONFIRMED", `deal ${event.sourceId} mirrors 1C order ${snapshot.deal.originId}, whose pair is still being confirmed`, { retryAfterMs: 1_000 });
+      }
+      logger.info("a deal carries another deal's 1C marker: synced as a deal of its own", { deal: event.sourceId, pairedDeal: bornDeal, order: snapshot.deal.originId });
     }
     if (!policy.flows.order.crmToErp || !policy.flows.order.createInErp) {
       await report("skipped", "policy: creating 1C orders from deals is off");
@@ -131,6 +166,7 @@ export function createDealResolver(deps: ResolverDeps) {
       return;
     }
     const { customer, order } = projection;
+    await waitForClaimFrom1C(snapshot.customer);
     await mapping.claim({ source: customer.source, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" });
     await mapping.claim({ source: order.source, targetSystem: "onec", targetEntity: "order", createdBy: "flow" });
     await publishCommand(customer);

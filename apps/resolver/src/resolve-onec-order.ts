@@ -1,4 +1,5 @@
-import { SchemaVersions, changeEventId, contentHash, crmCommandId, type ChangeEvent, type CrmDealUpdate, type Mapping, type OutcomeResult } from "@concord/contracts";
+import { SchemaVersions, changeEventId, contentHash, crmCommandId, idOn, permanent, type ChangeEvent, type CrmDealUpdate, type Mapping, type OutcomeResult } from "@concord/contracts";
+import { statusToStage } from "@concord/policy";
 import { publishJson, reportOutcome, type MessageContext } from "@concord/bus";
 import { readDeal, readOnecOrder, reconcilePair } from "./reconcile-pair";
 import type { ResolverDeps } from "./resolve-deal";
@@ -24,18 +25,41 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
         logger,
       );
 
-    const pair = await mapping.resolve(orderRef, "bitrix24");
+    let pair = await mapping.resolve(orderRef, "bitrix24");
+    // Believe a source only after looking: a delete is applied only when 1C shows the order gone or marked.
+    const onec = await readOnecOrder(deps, orderRef.id);
+    const gone = onec.type !== "onec-order-snapshot" || onec.order.deleted;
+    if (event.action === "delete" && !gone) {
+      await report("skipped", "delete not confirmed: the order still exists in 1C without a deletion mark; nothing deleted");
+      return;
+    }
     if (!pair && event.action !== "delete") {
-      const snapshot = await readOnecOrder(deps, orderRef.id);
-      if (snapshot.type !== "onec-order-snapshot" || snapshot.order.deleted) {
+      if (onec.type !== "onec-order-snapshot" || onec.order.deleted) {
         await report("skipped", "order not linked to a deal, and gone or marked for deletion");
         return;
       }
-      if (snapshot.order.clientNumber.startsWith("B24-D-")) {
-        // Concord created it from a deal; the writer confirms the pair right after the create.
-        await report("skipped", `created from deal ${snapshot.order.clientNumber.slice("B24-D-".length)}; its pair is being confirmed`);
-        return;
+      const marked = onec.order.clientNumber.match(/^B24-D-(\d+)$/);
+      if (marked) {
+        // The marker counts only when the mapping agrees: Concord created it from this deal and
+        // is confirming the pair. A marker of a deal paired with another order is a manager's
+        // copy, synced as an order of its own; a marker nothing knows of waits for a person.
+        const dealPair = await mapping.resolve({ system: "bitrix24", entity: "deal", id: marked[1] as string }, "onec");
+        if (!dealPair) throw permanent("ORPHAN_MARKER", `1C order ${onec.order.number} carries the inverse id of deal ${marked[1]}, which no mapping links to any order (a planted marker, or rebuild the mapping)`);
+        const dealOrder = idOn(dealPair, "onec");
+        if (dealOrder === null) {
+          // Concord is creating it from the deal; the writer confirms (or, in doubt, adopts) it.
+          await report("skipped", `created from deal ${marked[1]}; its pair is being confirmed`);
+          return;
+        }
+        if (dealOrder === orderRef.id) {
+          pair = dealPair;
+        } else {
+          logger.info("a 1C order carries another order's deal marker: a copy, synced as an order of its own", { order: orderRef.id, deal: marked[1], pairedOrder: dealOrder });
+        }
       }
+    }
+    if (!pair && event.action !== "delete" && onec.type === "onec-order-snapshot") {
+      const snapshot = onec;
       if (!policy.flows.order.erpToCrm || !policy.flows.order.createInCrm) {
         await report("skipped", "policy: creating deals from 1C orders is off");
         return;
@@ -44,14 +68,19 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
       await report(outcome.startsWith("commanded") ? "commanded" : "skipped", outcome.replace(/^(commanded|skipped): /, ""));
       return;
     }
+    if (pair?.state === "deleted" && pair.deletedBy === "onec" && !gone && onec.type === "onec-order-snapshot") {
+      // A manager removed the deletion mark: the pair lives again, and the order's state reaches the deal.
+      const revived = await mapping.revive(pair.id);
+      await restoreOnCrm(revived, idOn(revived, "bitrix24") as string, onec.order.status, report);
+      return;
+    }
     if (!pair || pair.state !== "confirmed") {
       const detail = pair?.state === "deleted" ? "the pair was deleted; the order is no longer synced" : "the order's pair is not confirmed yet";
       await report("skipped", detail);
       return;
     }
     const dealId = pair.sourceSystem === "bitrix24" ? pair.sourceId : (pair.targetId as string);
-    const onec = event.action === "delete" ? null : await readOnecOrder(deps, orderRef.id);
-    if (!onec || onec.type !== "onec-order-snapshot" || onec.order.deleted) {
+    if (gone || onec.type !== "onec-order-snapshot") {
       await deleteOnCrm(pair, dealId, report);
       return;
     }
@@ -64,10 +93,35 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
     await report(outcome.result, outcome.detail, dealId);
   };
 
+  /** The undeleted order's status puts the deal back where 1C says it is (the delete rule had moved it). */
+  async function restoreOnCrm(pair: Mapping, dealId: string, status: string, report: (result: OutcomeResult, detail: string, dealId: string | null) => Promise<void>) {
+    if (policy.deletes.erpOrder.crm === "none") {
+      await report("applied", "1C order's deletion mark removed: pair revived", dealId);
+      return;
+    }
+    const now = new Date().toISOString();
+    const fields = { STAGE_ID: statusToStage(policy, status, "0") };
+    const command: CrmDealUpdate = {
+      v: 1,
+      type: "bitrix24.deal.update",
+      source: { system: "onec", entity: "order", id: idOn(pair, "onec") as string },
+      sourceVersion: { modifiedAt: now, fetchedAt: now },
+      issuedAt: now,
+      dealId,
+      fields,
+      rows: null,
+      syncView: {},
+      markMappingDeleted: false,
+      contentHash: contentHash(["undelete", fields]),
+    };
+    await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
+    await report("commanded", `1C order's deletion mark removed: pair revived, deal stage to be set to ${fields.STAGE_ID}`, dealId);
+  }
+
   async function deleteOnCrm(pair: Mapping, dealId: string, report: (result: OutcomeResult, detail: string, dealId: string | null) => Promise<void>) {
     const rule = policy.deletes.erpOrder;
     if (rule.crm === "none") {
-      await mapping.markDeleted(pair.id);
+      await mapping.markDeleted(pair.id, "onec");
       await report("applied", "1C order deleted; policy leaves the deal; mapping marked deleted", dealId);
       return;
     }

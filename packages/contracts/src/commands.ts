@@ -92,6 +92,7 @@ export const OnecOrderUpsertSchema = z.object({
     .optional()
     .describe("On an update, the owned fields to write (absent: all owned fields); nothing else is sent"),
   decidedAgainst: DecidedAgainstSchema.optional(),
+  undelete: z.boolean().optional().describe("The deal was restored: remove the deletion mark Concord set on the order"),
   contentHash: z.string().describe("Hash of the projected fields: equal hashes mean nothing to write"),
   syncView: z.record(z.string(), z.unknown()).optional().describe("The order's view after the write (recorded as sync state)"),
 });

@@ -16,6 +16,12 @@ export const MappingSchema = z.object({
   confirmedAt: z.string().nullable(),
   lastSeenAt: z.string(),
   deletedAt: z.string().nullable(),
+  deletedBy: SystemSchema.nullable().default(null).describe("The side whose delete ended the pair; only that record's return revives it"),
+  createAttemptedAt: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe("A create was sent and is not confirmed: in doubt since then, until a find-before-create settles it"),
 });
 export type Mapping = z.infer<typeof MappingSchema>;
 
@@ -45,6 +51,7 @@ export type ClaimReply = z.infer<typeof ClaimReplySchema>;
 export const ConfirmRequestSchema = z.object({
   mappingId: z.number().int().positive(),
   targetId: z.string().min(1),
+  owner: z.string().min(1).optional().describe("Fencing: applies only while this owner holds the pair's lease"),
 });
 export type ConfirmRequest = z.infer<typeof ConfirmRequestSchema>;
 export const ConfirmReplySchema = z.object({ mapping: MappingSchema });
@@ -65,6 +72,17 @@ export const LeaseReplySchema = z.object({
   leaseUntil: z.string().nullable(),
 });
 export type LeaseReply = z.infer<typeof LeaseReplySchema>;
+/**
+ * A create is about to be sent (`begin`: the pair is in doubt from now on), or it failed for sure
+ * (`abandon`: nothing was created). Fenced: only the lease holder may do either.
+ */
+export const CreateAttemptRequestSchema = z.object({
+  mappingId: z.number().int().positive(),
+  owner: z.string().min(1),
+  action: z.enum(["begin", "abandon"]),
+});
+export const CreateAttemptReplySchema = z.object({ mapping: MappingSchema });
+
 export const ReleaseRequestSchema = z.object({ mappingId: z.number().int().positive(), owner: z.string().min(1) });
 export const ReleaseReplySchema = z.object({ released: z.boolean() });
 
@@ -101,8 +119,14 @@ export function rpcReply<T extends z.ZodType>(value: T) {
 }
 
 /** Soft delete: the row stays, with `deleted_at` and state `deleted`. */
-export const MarkDeletedRequestSchema = z.object({ mappingId: z.number().int().positive() });
+export const MarkDeletedRequestSchema = z.object({
+  mappingId: z.number().int().positive(),
+  side: SystemSchema.optional().describe("The side whose record was deleted"),
+});
 export const MarkDeletedReplySchema = z.object({ mapping: MappingSchema });
+/** Undelete: a record restored at its source brings its pair back (confirmed again, or claimed if it never was). */
+export const ReviveRequestSchema = z.object({ mappingId: z.number().int().positive() });
+export const ReviveReplySchema = MarkDeletedReplySchema;
 
 /** A field edited on both sides since the last sync, resolved by ownership. */
 export const ConflictSchema = z.object({

@@ -9,6 +9,8 @@ export const CrmCustomerSchema = z.object({
   email: z.string().nullable().describe("First e-mail, if any"),
   phone: z.string().nullable().describe("First phone, if any"),
   modifiedAt: z.string().nullable().describe("DATE_MODIFY as Bitrix24 sent it"),
+  originatorId: z.string().nullable().optional().describe("ORIGINATOR_ID: the external system the record mirrors (1C)"),
+  originId: z.string().nullable().optional().describe("ORIGIN_ID: the mirrored record's id there (a 1C Ref_Key)"),
 });
 export type CrmCustomer = z.infer<typeof CrmCustomerSchema>;
 

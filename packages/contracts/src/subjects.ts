@@ -20,11 +20,13 @@ export interface Subjects {
     readonly mappingConfirm: string;
     readonly mappingLease: string;
     readonly mappingRelease: string;
+    readonly mappingCreateAttempt: string;
     readonly syncStateGet: string;
     readonly syncStateRecord: string;
     readonly crmSnapshot: string;
     readonly onecSnapshot: string;
     readonly mappingMarkDeleted: string;
+    readonly mappingRevive: string;
     readonly conflictsRecord: string;
     /** Dead letters (served by mapping): list with filters, one with its retry history, mark. */
     readonly dlqList: string;
@@ -68,11 +70,13 @@ export function createSubjects(namespace = "concord"): Subjects {
       mappingConfirm: `${ns}.rpc.mapping.confirm`,
       mappingLease: `${ns}.rpc.mapping.lease`,
       mappingRelease: `${ns}.rpc.mapping.release`,
+      mappingCreateAttempt: `${ns}.rpc.mapping.create-attempt`,
       syncStateGet: `${ns}.rpc.sync-state.get`,
       syncStateRecord: `${ns}.rpc.sync-state.record`,
       crmSnapshot: `${ns}.rpc.bitrix24.snapshot`,
       onecSnapshot: `${ns}.rpc.onec.snapshot`,
       mappingMarkDeleted: `${ns}.rpc.mapping.mark-deleted`,
+      mappingRevive: `${ns}.rpc.mapping.revive`,
       conflictsRecord: `${ns}.rpc.conflicts.record`,
       dlqList: `${ns}.rpc.dlq.list`,
       dlqGet: `${ns}.rpc.dlq.get`,

@@ -10,9 +10,10 @@ beforeAll(async () => {
   t = await startTestSystem({
     replicas: 1,
     env: {
-      // Dies right after the 1C create, before the mapping confirm; short AckWait and lease so
-      // the redelivery to the restarted writer comes within seconds.
-      "onec-writer": { ONEC_TEST_FAULT: "crash-after-create", ONEC_ACK_WAIT_MS: "3000", ONEC_LEASE_TTL_MS: "5000" },
+      // Dies right after the 1C create, before the mapping confirm; short AckWait, lease and 1C
+      // timeout (the create stays in doubt twice that long) so the restarted writer settles it
+      // within seconds.
+      "onec-writer": { ONEC_TEST_FAULT: "crash-after-create", ONEC_ACK_WAIT_MS: "6000", ONEC_LEASE_TTL_MS: "4000", ONEC_TIMEOUT_MS: "3000" },
     },
   });
 }, 120_000);
@@ -35,6 +36,9 @@ it("keeps exactly one order when onec-writer is SIGKILLed between the 1C create 
   expect(orphan).toBeDefined();
   const [claimed] = await mappingOf(t, "deal", dealId);
   expect(claimed).toMatchObject({ state: "claimed", target_id: null });
+  // The create is in doubt, visibly, until a find settles it.
+  const [doubt] = await t.sql<Array<{ create_attempted_at: Date | null }>>`select create_attempted_at from id_mapping where id = ${claimed!.id}`;
+  expect(doubt?.create_attempted_at).toBeInstanceOf(Date);
 
   // Restart without the fault: the redelivered command finds the order by its inverse id.
   writer.spec.env = { ...writer.spec.env, ONEC_TEST_FAULT: "" };

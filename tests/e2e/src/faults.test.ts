@@ -5,7 +5,8 @@ jest.setTimeout(300_000);
 
 let t: TestSystem;
 beforeAll(async () => {
-  t = await startTestSystem();
+  // A 3 s 1C timeout: a create whose outcome is unknown (a fault) stays in doubt 6 s, not 60.
+  t = await startTestSystem({ env: { "onec-writer": { ONEC_TIMEOUT_MS: "3000" } } });
 }, 120_000);
 afterAll(async () => {
   await t?.stop();
