@@ -384,13 +384,23 @@ export function createOnecWriter(deps: WriterDeps) {
         await report("stale", applied.detail, applied.ref);
         return;
       }
-      const view = command.type === "onec.order.delete" ? null : (command.syncView ?? null);
-      const values = view && applied.dataVersion ? recordedAfterWrite(view, applied.dataVersion, state?.values ?? null) : view;
+      const values = command.type === "onec.order.delete" ? null : recordedValues(command, applied, state?.values ?? null);
       const recorded = await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, values);
       if (!recorded.recorded) logger.warn("sync state changed under the lease; kept the newer record", { mappingId: pair.id });
       await report(applied.result, applied.detail, applied.ref);
     }, context.working);
   };
+}
+
+/**
+ * This side's sync point after a write. A command's view describes 1C only when the resolver
+ * decided it against 1C's state, or when Concord created the record from it; otherwise (a
+ * deal re-sending its customer) the previous sync point stands.
+ */
+function recordedValues(command: OnecCounterpartyUpsert | OnecOrderUpsert, applied: Applied, previous: Record<string, unknown> | null): Record<string, unknown> | null {
+  const view = command.syncView;
+  if (!view || !(command.decidedAgainst || applied.result === "created")) return previous;
+  return applied.dataVersion ? recordedAfterWrite(view, applied.dataVersion, previous) : view;
 }
 
 const EMPTY_REF = "00000000-0000-0000-0000-000000000000";

@@ -77,6 +77,9 @@ export function projectDeal(snapshot: DealSnapshot, now: Date, toStatus: (stageI
       issuedAt,
       counterparty,
       contentHash: contentHash(counterparty),
+      // What the counterparty Concord creates stands for (the resolver's customer view): 1C's
+      // answer to the create becomes the echo reference of each value, a name it cuts included.
+      syncView: { name: counterparty.name, inn: "", kpp: "", kind: counterparty.kind, email: counterparty.email, phone: counterparty.phone },
     },
     order: {
       v: 1,
