@@ -196,7 +196,7 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
     if (roll < 0.3) return { field: "АдресДоставки", n };
     if (roll < 0.4) return { field: "ЖелаемаяДатаОтгрузки", n };
     // A cancelled line (Отменено) is the manager's too, and rarer.
-    return { field: random.chance(0.1) ? "Отменено" : random.pick(["Склад_Key", "Характеристика_Key", "СтавкаНДС"] as const), row: random.int(0, 5), n };
+    return { field: random.chance(0.25) ? "Отменено" : random.pick(["Склад_Key", "Характеристика_Key", "СтавкаНДС"] as const), row: random.int(0, 5), n };
   };
   const onecChange = (i: number, n: number, onecBorn: boolean): OnecChange => {
     if (random.chance(profile.managerUnownedShare)) return { kind: "unowned", edit: unownedEdit(onecBorn, i * 10 + n) };
