@@ -96,6 +96,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     tasks,
     host: config.ONEC_WRITER_HOST,
     healthPort: config.ONEC_WRITER_HEALTH_PORT,
-    detail: () => ({ circuits: [circuit.view()] }),
+    // Read fresh: a replica with nothing to do would otherwise show the state of its last call.
+    detail: async () => ({ circuits: [await circuit.current(0).then(() => circuit.view(), () => circuit.view())] }),
   });
 }

@@ -48,3 +48,16 @@ describe("admitCall", () => {
     expect(admitCall(open, 1_000)).toEqual({ admit: true, probe: true });
   });
 });
+
+describe("targetCause", () => {
+  it("finds the target's failure behind a record-scope error, and nothing behind others", async () => {
+    const { retryable } = await import("@concord/contracts");
+    const { targetCause } = await import("./circuit");
+    const cause = retryable("ONEC_HTTP_503", "1c GET: HTTP 503");
+    const inDoubt = retryable("CREATE_IN_DOUBT", "no known outcome", { cause });
+    expect(targetCause(inDoubt, "onec")).toBe(cause);
+    expect(targetCause(inDoubt, "bitrix24")).toBeNull();
+    expect(targetCause(retryable("ONEC_LOCKED", "locked"), "onec")).toBeNull();
+    expect(targetCause(retryable("CIRCUIT_OPEN", "open"), "onec")).toBeNull();
+  });
+});

@@ -122,8 +122,8 @@ export interface Circuit {
   recordFailure(error: unknown, record: string): Promise<void>;
   /** Work that needed the target succeeded: closes the circuit if this process holds the probe. Never throws. */
   recordSuccess(): Promise<void>;
-  /** The state, at most `refreshMs` old. */
-  current(): Promise<CircuitState>;
+  /** The state, at most `maxAgeMs` (default: `refreshMs`) old. */
+  current(maxAgeMs?: number): Promise<CircuitState>;
   /** The last state read, without I/O. */
   view(): CircuitView;
 }
@@ -148,6 +148,16 @@ export function circuitKey(target: System, url: string): string {
 }
 
 const errorCode = (error: unknown) => (isSyncError(error) ? error.code : (natsErrorCode(error) ?? "UNCLASSIFIED"));
+/** The error itself, or the first of its causes, that is this target's failure; null when none is. */
+export function targetCause(error: unknown, target: System): unknown {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = errorCode(e);
+    const entry = catalogEntry(code);
+    if (code !== "CIRCUIT_OPEN" && entry.scope === "target" && entry.system === target) return e;
+  }
+  return null;
+}
+
 const errorText = (error: unknown) => String((error as Error)?.message ?? error).slice(0, 500);
 
 export function createCircuit(options: CircuitOptions): Circuit {
@@ -171,7 +181,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
     return { current: cached, revision: entry?.revision ?? null };
   };
 
-  const current = async () => (now() - readAt < refreshMs ? cached : (await read()).current);
+  const current = async (maxAgeMs = refreshMs) => (now() - readAt < maxAgeMs ? cached : (await read()).current);
 
   /** Applies `change` by compare-and-set; logs a change of status once, by the replica that made it. */
   const update = async (change: (s: CircuitState) => CircuitState | null): Promise<CircuitState> => {
@@ -235,7 +245,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
         }).catch(() => null);
         if (won && won.probeOwner === owner && won.status === "open") {
           probingUntil = now() + 60_000;
-          logger.info("circuit probe", { circuit: key });
+          logger.debug("circuit probe", { circuit: key });
           return;
         }
         if (won && won.status === "closed") return;
@@ -243,10 +253,11 @@ export function createCircuit(options: CircuitOptions): Circuit {
       const waitMs = decision.admit ? settings.probeMinMs : decision.waitMs;
       throw retryable("CIRCUIT_OPEN", `${target} circuit open since ${s.since === null ? "?" : new Date(s.since).toISOString()} (${s.lastCode}: ${s.lastError ?? ""})`, { retryAfterMs: waitMs });
     },
-    recordFailure: async (error, record) => {
+    recordFailure: async (thrown, record) => {
+      // A record-scope error may carry the target's failure as its cause (a create in doubt after a 503).
+      const error = targetCause(thrown, target);
+      if (error === null) return;
       const code = errorCode(error);
-      const entry = catalogEntry(code);
-      if (code === "CIRCUIT_OPEN" || entry.scope !== "target" || entry.system !== target) return;
       probingUntil = 0;
       const failure: TargetFailure = { code, message: errorText(error), record, retryAfterMs: isSyncError(error) ? error.retryAfterMs : undefined };
       try {
@@ -303,7 +314,7 @@ export async function throughCircuit<T>(circuit: Circuit, record: string, work: 
 /** Answers the console with the circuit's current state (read fresh, not the cached view). */
 export function serveCircuit(nc: NatsConnection, subjects: Subjects, circuit: Circuit, logger: Logger): Subscription {
   return serveRpc(nc, circuitSubject(subjects, circuit.target), z.object({}).passthrough(), async () => {
-    await circuit.current().catch(() => undefined);
+    await circuit.current(0).catch(() => undefined);
     return circuit.view();
   }, logger);
 }

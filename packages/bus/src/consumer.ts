@@ -154,13 +154,12 @@ export async function startConsumer<S extends z.ZodType>(
   const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown) => {
     const entry = errorEntry(error);
     const record = message !== undefined && spec.outcomes ? spec.outcomes.describe(message).subject : null;
-    if (entry.scope === "target") {
-      await spec.circuit?.recordFailure(error, record ? `${record.entity}:${record.id}` : (context.msgId ?? String(context.streamSeq)));
-    }
+    // Also a record's failure whose cause is the target's (the circuit looks through causes).
+    await spec.circuit?.recordFailure(error, record ? `${record.entity}:${record.id}` : (context.msgId ?? String(context.streamSeq)));
     const retries = entry.scope === "record" ? await countRecordFailure(msg) : { failures: 0, firstFailureAtMs: 0, nowMs: Date.now() };
     const decision = decide(error, retries, spec.policy, Math.random, context.deliveryCount);
     const log = { stage: spec.stage, msgId: context.msgId, seq: context.streamSeq, deliveries: context.deliveryCount, code: entry.code, scope: entry.scope, error };
-    if (decision.action === "nak" && entry.scope === "target") pausedUntil = Math.max(pausedUntil, Date.now() + Math.min(decision.delayMs, spec.policy.pauseMaxMs ?? 30_000));
+    if (decision.action === "nak" && entry.scope === "target") pausedUntil = Math.max(pausedUntil, Date.now() + Math.min(decision.delayMs, spec.policy.pauseMaxMs ?? 10_000));
     if (decision.action === "dead-letter") {
       try {
         await publishDeadLetter(bus.js, subjects, toDeadLetter(spec.stage, msg, error, new Date(retries.firstFailureAtMs || Date.now())));

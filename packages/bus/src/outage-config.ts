@@ -40,5 +40,5 @@ export function circuitSettingsOf(config: OutageConfig): CircuitSettings {
 }
 
 export function retryPolicyOf(config: OutageConfig): RetryPolicy {
-  return { ...defaultRetryPolicy, budgetMs: config.RETRY_BUDGET_MS, pauseMaxMs: Math.min(30_000, Math.max(config.CIRCUIT_PROBE_MAX_MS, 1_000)) };
+  return { ...defaultRetryPolicy, budgetMs: config.RETRY_BUDGET_MS, pauseMaxMs: Math.min(10_000, Math.max(config.CIRCUIT_PROBE_MAX_MS, 1_000)) };
 }

@@ -36,7 +36,7 @@ describe("decide by scope", () => {
   ])("%s never dead-letters and is not counted, even after 1000 deliveries", (_name, error) => {
     const decision = decide(error, { failures: 0, firstFailureAtMs: 0, nowMs: 10 * 24 * 3600_000 }, defaultRetryPolicy, () => 0.5, 1000);
     expect(decision).toMatchObject({ action: "nak", counted: false });
-    if (decision.action === "nak") expect(decision.delayMs).toBeLessThanOrEqual(30_000);
+    if (decision.action === "nak") expect(decision.delayMs).toBeLessThanOrEqual(12_000);
   });
 
   it("keeps the target's Retry-After for target failures", () => {

@@ -34,7 +34,9 @@ export const defaultRetryPolicy: RetryPolicy = {
   backoffMs: [1_000, 2_000, 5_000, 10_000, 20_000, 40_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000],
   jitter: 0.2,
   budgetMs: 24 * 3600_000,
-  pauseMaxMs: 30_000,
+  // A paused consumer looks again this often: each look is one request to a writer, which answers
+  // from its circuit without calling the target; so recovery shows within 10 s.
+  pauseMaxMs: 10_000,
 };
 
 /** Where a record's retries stand: its record-specific failures so far (this one included) and when the first was. */
@@ -71,7 +73,7 @@ export function decide(
   const entry = errorEntry(error);
   const retryAfter = isSyncError(error) ? (error.retryAfterMs ?? 0) : 0;
   if (entry.scope !== "record") {
-    const step = Math.min(1_000 * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 10), policy.pauseMaxMs ?? 30_000);
+    const step = Math.min(1_000 * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 10), policy.pauseMaxMs ?? 10_000);
     return { action: "nak", delayMs: Math.round(Math.max(jittered(step, policy, random), retryAfter)), counted: false };
   }
   // The raiser's word: it knows whether this very record can succeed later.

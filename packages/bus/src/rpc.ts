@@ -54,7 +54,9 @@ export function serveRpc<Req extends z.ZodType, Res>(
           respond(msg, { ok: true, value: await handler(parsed.data) });
         } catch (error) {
           const reply = rpcErrorReply(error);
-          logger.warn("rpc handler failed", { subject, code: reply.error.code, error });
+          // A target's open circuit refuses every read alike: the circuit logs its changes once.
+          if (reply.error.code === "CIRCUIT_OPEN") logger.debug("rpc refused: circuit open", { subject });
+          else logger.warn("rpc handler failed", { subject, code: reply.error.code, error });
           respond(msg, reply);
         }
       });

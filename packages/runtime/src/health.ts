@@ -6,15 +6,18 @@ import { createServer, type Server } from "node:http";
  * `detail` adds what operators need beside the verdict — the targets' circuits: an open circuit
  * does not make a worker unready (it still serves, and probes), it says why work waits.
  */
-export async function startHealthServer(host: string, port: number, ready: () => boolean, detail?: () => Record<string, unknown>): Promise<Server> {
+export async function startHealthServer(host: string, port: number, ready: () => boolean, detail?: () => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0];
     if (path === "/healthz") return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
     if (path === "/readyz") {
       const ok = ready();
-      return void res
-        .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
-        .end(JSON.stringify({ status: ok ? "ready" : "not ready", ...detail?.() }));
+      const answer = (extra: Record<string, unknown>) =>
+        void res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "ready" : "not ready", ...extra }));
+      // Detail that cannot be read (NATS away) must not turn the verdict into an error.
+      return void Promise.resolve()
+        .then(() => detail?.() ?? {})
+        .then(answer, (error: unknown) => answer({ detailError: String((error as Error)?.message ?? error) }));
     }
     res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
   });

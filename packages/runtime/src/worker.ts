@@ -13,7 +13,7 @@ export interface WorkerParts {
   /** Scheduled tasks (sweeps): stopped first, so they publish nothing during the drain. */
   tasks?: Array<{ stop(): Promise<void> }>;
   /** Extra `/readyz` detail, e.g. `{ circuits: [...] }`. */
-  detail?: () => Record<string, unknown>;
+  detail?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Closes what the worker owns besides the bus (e.g. the database pool). */
   close?: () => Promise<void>;
 }
