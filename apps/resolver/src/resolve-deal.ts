@@ -98,6 +98,9 @@ export function createDealResolver(deps: ResolverDeps) {
         return;
       }
       if (!existing?.targetId) {
+        // Its order is being created (claimed, not confirmed): the delete waits for the create to
+        // settle, then marks that order — never an orphan order left behind.
+        if (existing?.state === "claimed") throw retryable("PAIR_NOT_CONFIRMED", `deal ${event.sourceId} was deleted while its 1C order is being created; the delete waits for the create to settle`, { retryAfterMs: 2_000 });
         await report("skipped", "deleted deal had no 1C order");
         return;
       }
