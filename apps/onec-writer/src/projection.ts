@@ -1,4 +1,5 @@
 import type { OnecCounterpartyUpsert, OnecOrderUpsert, RecordRef } from "@concord/contracts";
+import { markerRows } from "./markers";
 import { mergeOrderRows, type WantedLine } from "./merge";
 
 export const OnecSets = {
@@ -12,7 +13,7 @@ export const OnecSets = {
  * Inverse ids: the CRM id stored on the 1C record, so a writer that died between the 1C create
  * and the mapping confirm finds its record instead of creating it again, and so the mapping can
  * be rebuilt from the two systems. Orders keep it in НомерПоДаннымКлиента (the client's own
- * reference); catalogs in Комментарий (see docs/decisions).
+ * reference); catalogs in an additional attribute (markers.ts).
  */
 export function orderInverseId(deal: RecordRef): string {
   return `B24-D-${deal.id}`;
@@ -42,7 +43,7 @@ export function toPartnerBody(command: OnecCounterpartyUpsert): Record<string, u
     Клиент: true,
     // Partners use their own enum (Компания / ЧастноеЛицо), not the counterparty's.
     ЮрФизЛицо: command.counterparty.kind === "ФизЛицо" ? "ЧастноеЛицо" : "Компания",
-    Комментарий: customerInverseId(command.source),
+    ДополнительныеРеквизиты: markerRows(customerInverseId(command.source)),
   };
 }
 
@@ -55,7 +56,7 @@ export function toCounterpartyBody(command: OnecCounterpartyUpsert, partnerRef: 
     НаименованиеПолное: command.counterparty.name,
     ЮрФизЛицо: command.counterparty.kind,
     Партнер_Key: partnerRef,
-    Комментарий: customerInverseId(command.source),
+    ДополнительныеРеквизиты: markerRows(customerInverseId(command.source)),
     // ИНН/КПП only when the CRM owns them (1C does by default): absent leaves 1C's value.
     ...(command.counterparty.inn != null ? { ИНН: command.counterparty.inn } : {}),
     ...(command.counterparty.kpp != null ? { КПП: command.counterparty.kpp } : {}),

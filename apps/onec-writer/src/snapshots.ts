@@ -1,6 +1,7 @@
 import { toMoney, type OnecCounterparty, type OnecOrderSnapshot, type OnecProduct, type OnecSnapshotReply } from "@concord/contracts";
 import type { OnecClient, OnecRecord } from "@concord/onec-client";
 import { OnecSets } from "./projection";
+import { markerOf } from "./markers";
 
 const EMPTY_REF = "00000000-0000-0000-0000-000000000000";
 const text = (v: unknown) => (v === null || v === undefined ? "" : String(v));
@@ -12,7 +13,6 @@ function contact(record: OnecRecord, type: string): string | null {
 }
 
 export function toCounterparty(record: OnecRecord): OnecCounterparty {
-  const comment = text(record.Комментарий);
   return {
     ref: record.Ref_Key,
     name: text(record.Description),
@@ -23,7 +23,7 @@ export function toCounterparty(record: OnecRecord): OnecCounterparty {
     phone: contact(record, "Телефон"),
     partnerRef: text(record.Партнер_Key),
     deleted: record.DeletionMark === true,
-    concordId: comment.startsWith("concord:") ? comment : null,
+    concordId: markerOf(record),
     dataVersion: text(record.DataVersion),
   };
 }

@@ -29,6 +29,7 @@ import type { Logger } from "@concord/telemetry";
 import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
 import { legalFormAgrees, mergeContactRows, mergeOrderRows, newRowWarehouse, type Row } from "./merge";
 import { createStoredForms } from "./stored-forms";
+import { markerFilters, markerMigration } from "./markers";
 import { createProductLookup } from "./products";
 
 export interface WriterDeps {
@@ -82,15 +83,17 @@ export function createOnecWriter(deps: WriterDeps) {
   const resolveProducts = createProductLookup(onec);
   const storedForms = createStoredForms();
 
-  async function findOne(set: string, filter: string): Promise<OnecRecord | null> {
-    const found = await onec.list(set, { filter, top: 2 });
-    if (found.length > 1) logger.warn("more than one 1C record carries the same inverse id", { set, filter });
-    return found[0] ?? null;
+  /** Records carrying a marker: in the attribute, else (written by an earlier version) in the comment. */
+  async function findMarked(set: string, marker: string): Promise<OnecRecord[]> {
+    for (const filter of markerFilters(marker)) {
+      const found = await onec.list(set, { filter, top: 5 });
+      if (found.length > 0) return found;
+    }
+    return [];
   }
 
   async function ensurePartner(command: OnecCounterpartyUpsert): Promise<string> {
-    const marker = customerInverseId(command.source);
-    const found = await findOne(OnecSets.partner, `Комментарий eq ${odataString(marker)}`);
+    const [found] = await findMarked(OnecSets.partner, customerInverseId(command.source));
     if (found) return found.Ref_Key;
     return (await onec.create(OnecSets.partner, toPartnerBody(command))).Ref_Key;
   }
@@ -170,6 +173,8 @@ export function createOnecWriter(deps: WriterDeps) {
     if (!legalFormAgrees(wanted.kind, current.ЮрФизЛицо)) body.ЮрФизЛицо = wanted.kind;
     if (wanted.inn != null && wanted.inn !== current.ИНН) body.ИНН = wanted.inn;
     if (wanted.kpp != null && wanted.kpp !== current.КПП) body.КПП = wanted.kpp;
+    // A marker an earlier version left in the comment moves to the attribute.
+    Object.assign(body, markerMigration(current, customerInverseId(command.source)));
     const contacts = mergeContactRows(Array.isArray(current.КонтактнаяИнформация) ? (current.КонтактнаяИнформация as Row[]) : [], { email: wanted.email, phone: wanted.phone });
     if (contacts.changed) body.КонтактнаяИнформация = contacts.rows;
     return body;
@@ -190,7 +195,7 @@ export function createOnecWriter(deps: WriterDeps) {
       pair,
       lease,
       "counterparty",
-      () => onec.list(OnecSets.counterparty, { filter: `Комментарий eq ${odataString(marker)}`, top: 5 }),
+      () => findMarked(OnecSets.counterparty, marker),
       async (found) => {
         const body = counterpartyChanges(command, found);
         if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);

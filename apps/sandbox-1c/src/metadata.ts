@@ -145,6 +145,17 @@ const ORDER: EntitySetSpec = {
   ],
 };
 
+/**
+ * BSP's additional attributes (`ДополнительныеРеквизиты`): rows of a property
+ * (ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения) and its value. The value is a
+ * composite (`Значение` + `Значение_Type`); the sandbox keeps it as text.
+ */
+const additionalAttributes = (set: string): TabularSpec => ({
+  name: "ДополнительныеРеквизиты",
+  setName: `${set}_ДополнительныеРеквизиты`,
+  fields: [guid("Свойство_Key"), str("Значение"), str("Значение_Type"), str("ТекстоваяСтрока")],
+});
+
 const COUNTERPARTY: EntitySetSpec = {
   name: "Catalog_Контрагенты",
   kind: "Catalog",
@@ -170,8 +181,10 @@ const COUNTERPARTY: EntitySetSpec = {
         str("Значение"),
       ],
     },
+    additionalAttributes("Catalog_Контрагенты"),
   ],
 };
+
 
 const PARTNER: EntitySetSpec = {
   name: "Catalog_Партнеры",
@@ -186,7 +199,7 @@ const PARTNER: EntitySetSpec = {
     str("Комментарий"),
     ...catalogFooter(),
   ],
-  tabular: [],
+  tabular: [additionalAttributes("Catalog_Партнеры")],
 };
 
 const PRODUCT: EntitySetSpec = {

@@ -376,3 +376,14 @@ describe("admin", () => {
     expect([products.text, partners.text]).toEqual(["12", "0"]);
   });
 });
+
+test("additional attributes (ДополнительныеРеквизиты) are stored and found with a lambda on property and value", async () => {
+  const property = "6b1c2d3e-4f50-5a61-8b72-9c83d4e5f607";
+  const row = { LineNumber: 1, Свойство_Key: property, Значение: "concord:bitrix24:company:7", Значение_Type: "Edm.String", ТекстоваяСтрока: "" };
+  const created = await odata(sb.root, "POST", "Catalog_Контрагенты?$format=json", { Description: "С реквизитом", ДополнительныеРеквизиты: [row] });
+  expect(created.status).toBe(201);
+  await odata(sb.root, "POST", "Catalog_Контрагенты?$format=json", { Description: "Без реквизита" });
+  const filter = encodeURIComponent(`ДополнительныеРеквизиты/any(d: d/Свойство_Key eq guid'${property}' and d/Значение eq 'concord:bitrix24:company:7')`);
+  const found = await odata(sb.root, "GET", `Catalog_Контрагенты?$format=json&$filter=${filter}`);
+  expect(found.json.value.map((c: { Description: string }) => c.Description)).toEqual(["С реквизитом"]);
+});

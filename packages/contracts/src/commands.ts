@@ -98,6 +98,13 @@ export const OnecOrderUpsertSchema = z.object({
 });
 export type OnecOrderUpsert = z.infer<typeof OnecOrderUpsertSchema>;
 
+/**
+ * Ref_Key of the additional-attribute property (ChartOfCharacteristicTypes_ДополнительныеРеквизитыИСведения)
+ * that the `docs/1c` extension creates: where Concord keeps the inverse id of the counterparties
+ * and partners it creates in 1C (`concord:bitrix24:<entity>:<id>`), away from fields people write in.
+ */
+export const ONEC_MARKER_PROPERTY = "b94649a0-c9f5-4140-8c39-a65bf38c7d6a";
+
 /** ORIGINATOR_ID written on deals linked to 1C: names the external system the deal mirrors. */
 export const ONEC_ORIGINATOR_ID = "1C";
 

@@ -48,6 +48,7 @@ export {
   OnecOrderDeleteSchema,
   compareSourceVersions,
   ONEC_ORIGINATOR_ID,
+  ONEC_MARKER_PROPERTY,
 } from "./commands";
 export type {
   SourceVersion,

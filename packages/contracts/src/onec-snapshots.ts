@@ -12,7 +12,7 @@ export const OnecCounterpartySchema = z.object({
   phone: z.string().nullable().describe("Phone from КонтактнаяИнформация"),
   partnerRef: z.string().describe("Партнер_Key"),
   deleted: z.boolean().describe("DeletionMark"),
-  concordId: z.string().nullable().describe("The inverse id Concord stored in Комментарий, if any"),
+  concordId: z.string().nullable().describe("The inverse id Concord stored on the counterparty (its additional attribute, or the legacy Комментарий), if any"),
   dataVersion: z.string(),
 });
 export type OnecCounterparty = z.infer<typeof OnecCounterpartySchema>;

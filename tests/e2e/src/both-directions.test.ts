@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { ORDER_SET, editInOnec, mappingOf, onecOrder, startTestSystem, syncedDeal, waitQuiet, writeCounts, type TestSystem } from "./harness";
+import { ORDER_SET, editInOnec, mappingOf, onecOrder, startTestSystem, syncedDeal, waitQuiet, writeCounts, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(120_000);
 
@@ -159,7 +159,7 @@ it("ends in the latest state when events on both sides arrive reversed and dupli
 
 it("keeps customers in sync both ways: the CRM owns the name and contacts, 1C owns INN and KPP", async () => {
   const { companyId } = await syncedDeal(t);
-  const counterparty = (await t.onecRecords("Catalog_Контрагенты")).find((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`) as Rec;
+  const counterparty = (await t.onecRecords("Catalog_Контрагенты")).find((c) => markerOf(c) === `concord:bitrix24:company:${companyId}`) as Rec;
   await t.b24("crm.company.update", { id: companyId, fields: { TITLE: "ООО Переименовано" } });
   await waitFor(async () => {
     const c = await t.onecAdmin<Rec>(`records/${encodeURIComponent("Catalog_Контрагенты")}/${String(counterparty.Ref_Key)}`);

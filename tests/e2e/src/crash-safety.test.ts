@@ -1,6 +1,6 @@
 import { waitFor } from "@concord/testkit";
 import { waitReady } from "@concord/launcher";
-import { createDeal, mappingOf, ordersOfDeal, startTestSystem, type TestSystem } from "./harness";
+import { createDeal, mappingOf, ordersOfDeal, startTestSystem, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(120_000);
 
@@ -53,7 +53,7 @@ it("keeps exactly one order when onec-writer is SIGKILLed between the 1C create 
   const [customer] = await t.sql<Array<{ state: string; target_id: string }>>`
     select state, target_id from id_mapping where source_entity = 'company'`;
   expect(customer?.state).toBe("confirmed");
-  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:"));
+  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(markerOf(c)).startsWith("concord:bitrix24:company:"));
   expect(counterparties).toHaveLength(1);
   const deal = await waitFor(async () => {
     const d = await t.b24<Record<string, unknown>>("crm.deal.get", { id: dealId });

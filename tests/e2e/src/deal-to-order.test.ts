@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, createDeal, mappingOf, ordersOfDeal, startTestSystem, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, createDeal, mappingOf, ordersOfDeal, startTestSystem, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(90_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +53,7 @@ it("turns a new deal with a company and two product rows into exactly one 1C ord
   expect(deal.ORIGIN_ID).toBe(order.Ref_Key);
   expect(deal.ORIGINATOR_ID).toBe("1C");
 
-  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`);
+  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => markerOf(c) === `concord:bitrix24:company:${companyId}`);
   expect(counterparties).toHaveLength(1);
   expect(order.Контрагент_Key).toBe(counterparties[0]?.Ref_Key);
   expect(order.Партнер_Key).toBe(counterparties[0]?.Партнер_Key);
@@ -129,11 +129,11 @@ it("creates one counterparty for two deals of the same new company", async () =>
   const [a, b] = await Promise.all([createDeal(t, { companyId }), createDeal(t, { companyId })]);
   const [orderA, orderB] = await Promise.all([oneOrder(a.dealId), oneOrder(b.dealId)]);
   await sleep(2_000);
-  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`);
+  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => markerOf(c) === `concord:bitrix24:company:${companyId}`);
   expect(counterparties).toHaveLength(1);
   expect(orderA.Контрагент_Key).toBe(counterparties[0]?.Ref_Key);
   expect(orderB.Контрагент_Key).toBe(counterparties[0]?.Ref_Key);
-  const partners = (await t.onecRecords("Catalog_Партнеры")).filter((p) => p.Комментарий === `concord:bitrix24:company:${companyId}`);
+  const partners = (await t.onecRecords("Catalog_Партнеры")).filter((p) => markerOf(p) === `concord:bitrix24:company:${companyId}`);
   expect(partners).toHaveLength(1);
 });
 

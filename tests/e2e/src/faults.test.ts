@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, startTestSystem, waitQuiet, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(300_000);
 
@@ -52,9 +52,9 @@ it("applies every change exactly once while both APIs fail 30 % of calls (5xx, t
   const orders = await t.onecRecords(ORDER_SET);
   expect(orders).toHaveLength(20);
   for (const { dealId } of deals) expect(orders.filter((o) => o.НомерПоДаннымКлиента === `B24-D-${dealId}`)).toHaveLength(1);
-  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:"));
+  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => String(markerOf(c)).startsWith("concord:bitrix24:company:"));
   expect(counterparties).toHaveLength(4);
-  const partners = (await t.onecRecords("Catalog_Партнеры")).filter((p) => String(p.Комментарий).startsWith("concord:bitrix24:company:"));
+  const partners = (await t.onecRecords("Catalog_Партнеры")).filter((p) => String(markerOf(p)).startsWith("concord:bitrix24:company:"));
   expect(partners).toHaveLength(4);
   const stats = await t.b24Admin<{ injectedFaults: { error: number; timeout: number; rateLimit: number } }>("stats");
   expect(stats.injectedFaults.error + stats.injectedFaults.timeout + stats.injectedFaults.rateLimit).toBeGreaterThan(10);

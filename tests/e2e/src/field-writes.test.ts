@@ -18,7 +18,6 @@ afterAll(async () => {
   await t?.stop();
 }, 60_000);
 
-const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const counterparty = (ref: string) => t.onecAdmin<Rec>(`records/${encodeURIComponent(COUNTERPARTY_SET)}/${ref}`);
 const dealOf = (orderRef: string) =>
   waitFor(async () => (await t.b24<Rec[]>("crm.deal.list", { filter: { ORIGINATOR_ID: "1C", ORIGIN_ID: orderRef }, select: ["*"] }))[0], {

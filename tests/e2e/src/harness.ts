@@ -5,7 +5,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { createSubjects, type Subjects } from "@concord/contracts";
+import { ONEC_MARKER_PROPERTY, createSubjects, type Subjects } from "@concord/contracts";
 import { startSystem, bitrix24WebhookBase, type AppName, type RunningSystem, type SystemConfig } from "@concord/launcher";
 import { freePort, testDatabaseUrl, testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
 
@@ -126,6 +126,13 @@ export async function createDeal(t: TestSystem, options: { companyId?: number; t
   const dealId = await t.b24<number>("crm.deal.add", { fields: { TITLE: options.title ?? "Офисная мебель", COMPANY_ID: companyId, STAGE_ID: options.stage ?? "EXECUTING" } });
   await t.b24("crm.deal.productrows.set", { id: dealId, rows: productRows });
   return { dealId: String(dealId), companyId: String(companyId) };
+}
+
+/** The inverse id Concord keeps on a counterparty or partner it created (its additional attribute). */
+export function markerOf(record: Record<string, unknown>): string | null {
+  const rows = Array.isArray(record.ДополнительныеРеквизиты) ? (record.ДополнительныеРеквизиты as Array<Record<string, unknown>>) : [];
+  const row = rows.find((r) => r.Свойство_Key === ONEC_MARKER_PROPERTY);
+  return typeof row?.Значение === "string" ? row.Значение : null;
 }
 
 export async function ordersOfDeal(t: TestSystem, dealId: string) {

@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, editInOnec, mappingOf, onecOrder, ordersOfDeal, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, editInOnec, mappingOf, markerOf, onecOrder, ordersOfDeal, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -123,6 +123,26 @@ describe("markers prove themselves", () => {
     const after = await onecOrder(t, String(planted.Ref_Key));
     expect({ Комментарий: after.Комментарий, Товары: after.Товары, DataVersion: after.DataVersion }).toEqual({ Комментарий: before.Комментарий, Товары: before.Товары, DataVersion: before.DataVersion });
   });
+});
+
+it("keeps its marker where people don't write, and moves one an earlier version left in Комментарий", async () => {
+  const { companyId, ref } = await syncedDeal(t);
+  const counterpartyRef = String((await onecOrder(t, ref)).Контрагент_Key);
+  const counterparty = async () => t.onecAdmin<Rec>(`records/${encodeURIComponent(COUNTERPARTY_SET)}/${counterpartyRef}`);
+  const marker = `concord:bitrix24:company:${companyId}`;
+  expect(markerOf(await counterparty())).toBe(marker);
+  expect((await counterparty()).Комментарий).toBe("");
+
+  // As an earlier Concord left it: the mark in the comment, no attribute.
+  await editInOnec(t, COUNTERPARTY_SET, counterpartyRef, { Комментарий: marker, ДополнительныеРеквизиты: [] });
+  await waitQuiet(t);
+  const emails = (await t.b24<Rec>("crm.company.get", { id: companyId })).EMAIL as Rec[];
+  await t.b24("crm.company.update", { id: companyId, fields: { EMAIL: [{ ID: emails[0]?.ID, VALUE: "new@buyer.ru", VALUE_TYPE: "WORK" }] } });
+  const moved = await waitFor(async () => {
+    const c = await counterparty();
+    return markerOf(c) === marker ? c : undefined;
+  }, { timeoutMs: 30_000, what: "the marker moved to the attribute" });
+  expect(moved.Комментарий).toBe("");
 });
 
 it("a forged delete event of a live deal deletes nothing", async () => {

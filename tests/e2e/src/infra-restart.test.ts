@@ -1,6 +1,6 @@
 import { startOwnNats, startOwnPostgres, type OwnServer } from "@concord/launcher";
 import { freePort, waitFor } from "@concord/testkit";
-import { ORDER_SET, createDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { ORDER_SET, createDeal, startTestSystem, waitQuiet, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(300_000);
 
@@ -40,7 +40,7 @@ it("loses and duplicates nothing when NATS restarts mid-flow, then when PostgreS
   for (let i = 0; i < 4; i++) dealIds.push((await createDeal(t, { companyId, title: `После PostgreSQL ${i}` })).dealId);
   await expectEachDealOnce(dealIds);
 
-  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:"));
+  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(markerOf(c)).startsWith("concord:bitrix24:company:"));
   expect(counterparties).toHaveLength(1);
   for (const proc of t.system.processes.values()) expect(proc.running).toBe(true);
 });

@@ -1,6 +1,6 @@
 import { waitFor } from "@concord/testkit";
 import { waitReady } from "@concord/launcher";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, ingressProcesses, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, ingressProcesses, startTestSystem, waitQuiet, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(240_000);
 
@@ -41,7 +41,7 @@ it("applies, once each, 100 deal changes made while ingress is down, from the of
     const orders = await t.onecRecords(ORDER_SET);
     expect(orders).toHaveLength(100);
     for (const { dealId } of deals) expect(orders.filter((o) => o.НомерПоДаннымКлиента === `B24-D-${dealId}`)).toHaveLength(1);
-    const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:"));
+    const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => String(markerOf(c)).startsWith("concord:bitrix24:company:"));
     expect(counterparties).toHaveLength(10);
     const viaOffline = await t.sql<Array<{ n: number }>>`select count(distinct record_id)::int as n from exchange_log where stage = 'resolver' and entity = 'deal' and message_id like '%offline:%'`;
     expect(viaOffline[0]?.n).toBe(100);

@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, createDeal, mappingOf, ordersOfDeal, startTestSystem, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, createDeal, mappingOf, ordersOfDeal, startTestSystem, markerOf, type TestSystem } from "./harness";
 
 // Generous: a replica stopped past its deadline leaves work to AckWait (60 s) and lease expiry.
 jest.setTimeout(240_000);
@@ -28,7 +28,7 @@ it("keeps one order per deal and one counterparty per company with two replicas 
   }
   await new Promise((r) => setTimeout(r, 3_000));
   for (const { dealId } of deals) expect(await ordersOfDeal(t, dealId)).toHaveLength(1);
-  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`);
+  const counterparties = (await t.onecRecords(COUNTERPARTY_SET)).filter((c) => markerOf(c) === `concord:bitrix24:company:${companyId}`);
   expect(counterparties).toHaveLength(1);
   const orders = await t.onecRecords("Document_ЗаказКлиента");
   expect(orders).toHaveLength(deals.length);

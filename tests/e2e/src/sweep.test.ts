@@ -1,6 +1,6 @@
 import { waitFor } from "@concord/testkit";
 import { waitReady } from "@concord/launcher";
-import { ORDER_SET, createDeal, editInOnec, ingressProcesses, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
+import { ORDER_SET, createDeal, editInOnec, ingressProcesses, startTestSystem, syncedDeal, waitQuiet, markerOf, type TestSystem } from "./harness";
 
 jest.setTimeout(240_000);
 
@@ -37,7 +37,7 @@ it("applies, once each, 100 deal changes whose webhooks were lost while ingress 
   for (const o of orders) byDeal.set(String(o.НомерПоДаннымКлиента), (byDeal.get(String(o.НомерПоДаннымКлиента)) ?? 0) + 1);
   expect(orders).toHaveLength(100);
   for (const { dealId } of deals) expect(byDeal.get(`B24-D-${dealId}`)).toBe(1);
-  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:"));
+  const counterparties = (await t.onecRecords("Catalog_Контрагенты")).filter((c) => String(markerOf(c)).startsWith("concord:bitrix24:company:"));
   expect(counterparties).toHaveLength(10);
   const viaSweep = await t.sql<Array<{ n: number }>>`select count(distinct record_id)::int as n from exchange_log where stage = 'resolver' and message_id like '%sweep@%'`;
   expect(viaSweep[0]?.n).toBeGreaterThanOrEqual(100);
