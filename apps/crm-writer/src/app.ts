@@ -39,6 +39,7 @@ import type { CrmWriterConfig } from "./config";
 import { readCustomerSnapshot, readDealSnapshot } from "./snapshots";
 import { createOnecMirror } from "./mirror-onec";
 import { createCrmSweep } from "./sweep";
+import { createDealExistenceCheck } from "./existence";
 import { bindOfflineEvents, createOfflineEventReader } from "./offline-events";
 
 /** The only process that talks to Bitrix24: snapshots on request, and CRM write commands. */
@@ -218,6 +219,10 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
           return startPeriodic(`bitrix24 ${entity} sweep`, config.CRM_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
         })
       : [];
+  if (config.CRM_SWEEP_INTERVAL_MS > 0 && config.CRM_EXISTENCE_INTERVAL_MS > 0) {
+    const checkDeals = createDealExistenceCheck({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_EXISTENCE_INTERVAL_MS });
+    tasks.push(startPeriodic("bitrix24 deal existence check", config.CRM_EXISTENCE_INTERVAL_MS, async () => void (await throughCircuit(circuit, "existence:deal", checkDeals)), logger));
+  }
   if (config.CRM_OFFLINE_EVENTS_INTERVAL_MS > 0) {
     await bindOfflineEvents(client, logger);
     const readOffline = createOfflineEventReader({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_OFFLINE_EVENTS_INTERVAL_MS });

@@ -14,6 +14,11 @@ export const crmWriterConfigSchema = z.object({
   /** How far before the cursor each sweep re-reads. */
   CRM_SWEEP_OVERLAP_MS: z.coerce.number().int().min(0).default(120_000),
   /**
+   * Existence check of deals, for lost delete webhooks: every deal id listed (50 per request) and
+   * compared with the last listing (0 turns it off; also off while the sweeps are).
+   */
+  CRM_EXISTENCE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /**
    * Offline events as a source (0 turns it off): bind Concord's events with event_type=offline at
    * start and read the queue at this interval. Needs a portal and app context that allow them.
    */

@@ -22,6 +22,7 @@ export interface OrderSweepDeps {
 const PAGE = 500;
 /** Versions seen are kept in 256 KV keys per entity (by the Ref_Key's hash): 100,000 records are ~400 per key. */
 const BUCKETS = 256;
+const bucketNames = Array.from({ length: BUCKETS }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export const bucketOf = (ref: string) => createHash("sha1").update(ref).digest("hex").slice(0, 2);
 
@@ -48,12 +49,11 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
   const bucketKey = (bucket: string) => `sweep.onec.${entity}.versions.${bucket}`;
   const legacyKey = (ref: string) => `sweep.onec.${entity}.v.${ref}`;
 
-  return async function sweep(): Promise<{ published: number; read: number; requests: number; seeded: boolean } | null> {
+  return async function sweep(): Promise<{ published: number; deleted: number; read: number; requests: number; seeded: boolean } | null> {
     if (!(await state.tryLease(lease, deps.owner, deps.intervalMs * 3))) return null;
     const seeding = (await state.getJson(seededKey)) === null;
     const buckets = new Map<string, { versions: Record<string, string>; revision: number | null; dirty: boolean }>();
-    const bucket = async (ref: string) => {
-      const name = bucketOf(ref);
+    const bucket = async (ref: string, name = bucketOf(ref)) => {
       let entry = buckets.get(name);
       if (!entry) {
         const stored = await state.getJson<Record<string, string>>(bucketKey(name));
@@ -70,20 +70,31 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
       }
     };
     let published = 0;
+    let deleted = 0;
     let read = 0;
     let requests = 0;
+    const listed = new Set<string>();
     for (let skip = 0; ; skip += PAGE) {
       const page = await onec.list(OnecSets[entity], { select: ["Ref_Key", "DataVersion"], orderby: "Ref_Key", top: PAGE, skip });
       requests++;
       read += page.length;
-      for (const record of page) {
-        const ref = record.Ref_Key.toLowerCase();
-        const version = String(record.DataVersion);
+      const records = page.map((r) => ({ ref: r.Ref_Key.toLowerCase(), version: String(r.DataVersion) }));
+      const seen = new Map<string, string>();
+      for (const { ref } of records) {
+        listed.add(ref);
+        // Versions kept one key per record by earlier releases count as seen too.
         const kept = await bucket(ref);
-        let seen = kept.versions[ref];
-        // Versions kept one key per record by earlier releases.
-        if (seen === undefined && !seeding) seen = (await state.getJson<string>(legacyKey(ref)))?.value;
-        if (seen === version) continue;
+        let version = kept.versions[ref];
+        if (version === undefined && !seeding) {
+          version = (await state.getJson<string>(legacyKey(ref)))?.value;
+          if (version !== undefined) {
+            kept.versions[ref] = version;
+            kept.dirty = true;
+          }
+        }
+        if (version !== undefined) seen.set(ref, version);
+      }
+      for (const { ref, version } of changedRecords(records, (ref) => seen.get(ref))) {
         const paired = seeding && deps.mapping ? (await deps.mapping.resolve({ system: "onec", entity, id: ref }, "bitrix24")) !== null : false;
         if (!seeding || paired) {
           const event = ChangeEventSchema.parse({
@@ -101,6 +112,7 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
           await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
           published++;
         }
+        const kept = await bucket(ref);
         kept.versions[ref] = version;
         kept.dirty = true;
       }
@@ -108,9 +120,38 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
       await flush();
       if (page.length < PAGE) break;
     }
+    // A record seen before and absent now was deleted (not marked: removed): a lost delete
+    // notification is caught here, at no request beyond the pages. The resolver confirms it at
+    // the source before acting, so one missed by paging during concurrent writes does no harm.
+    if (!seeding) {
+      const sweptAt = new Date().toISOString();
+      for (const name of bucketNames) {
+        const kept = buckets.get(name) ?? (await bucket("", name));
+        for (const ref of Object.keys(kept.versions)) {
+          if (listed.has(ref)) continue;
+          const event = ChangeEventSchema.parse({
+            v: 1,
+            type: "change",
+            system: "onec",
+            entity,
+            sourceId: ref,
+            action: "delete",
+            sourceVersion: `gone@${sweptAt}`,
+            occurredAt: sweptAt,
+            receivedAt: sweptAt,
+            via: "sweep",
+          });
+          await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+          delete kept.versions[ref];
+          kept.dirty = true;
+          deleted++;
+        }
+      }
+      await flush();
+    }
     if (seeding) await state.putJson(seededKey, new Date().toISOString());
-    if (published > 0 || seeding) logger.info(`1c ${entity} sweep`, { published, read, requests, seeded: seeding, buckets: buckets.size, of: BUCKETS });
-    return { published, read, requests, seeded: seeding };
+    if (published > 0 || deleted > 0 || seeding) logger.info(`1c ${entity} sweep`, { published, deleted, read, requests, seeded: seeding });
+    return { published, deleted, read, requests, seeded: seeding };
   };
 }
 
