@@ -10,6 +10,8 @@ import { mirrorOnecOrder } from "./mirror-onec-order";
  * deal; our own writes come back as echoes). A deleted or deletion-marked order: what the
  * policy says (e.g. the deal's stage becomes LOSE) and the mapping is marked deleted.
  */
+type Report = (result: OutcomeResult, detail: string, dealId: string | null) => Promise<void>;
+
 export function createOnecOrderResolver(deps: ResolverDeps) {
   const { bus, subjects, mapping, logger, policy } = deps;
 
@@ -94,13 +96,31 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
   };
 
   /** The undeleted order's status puts the deal back where 1C says it is (the delete rule had moved it). */
-  async function restoreOnCrm(pair: Mapping, dealId: string, status: string, report: (result: OutcomeResult, detail: string, dealId: string | null) => Promise<void>) {
+  async function restoreOnCrm(pair: Mapping, dealId: string, status: string, report: Report) {
     if (policy.deletes.erpOrder.crm === "none") {
       await report("applied", "1C order's deletion mark removed: pair revived", dealId);
       return;
     }
+    const stage = statusToStage(policy, status, "0");
+    await setDealStage(pair, dealId, stage, "undelete");
+    await report("commanded", `1C order's deletion mark removed: pair revived, deal stage to be set to ${stage}`, dealId);
+  }
+
+  async function deleteOnCrm(pair: Mapping, dealId: string, report: Report) {
+    const rule = policy.deletes.erpOrder;
+    if (rule.crm === "none") {
+      await mapping.markDeleted(pair.id, "onec");
+      await report("applied", "1C order deleted; policy leaves the deal; mapping marked deleted", dealId);
+      return;
+    }
+    await setDealStage(pair, dealId, String(rule.stage), "delete");
+    await report("commanded", `1C order deleted: deal stage to be set to ${rule.stage}`, dealId);
+  }
+
+  /** A deal stage set because of what happened to its 1C order (deleted: the mapping is marked deleted after the write). */
+  async function setDealStage(pair: Mapping, dealId: string, stage: string, why: "delete" | "undelete") {
     const now = new Date().toISOString();
-    const fields = { STAGE_ID: statusToStage(policy, status, "0") };
+    const fields = { STAGE_ID: stage };
     const command: CrmDealUpdate = {
       v: 1,
       type: "bitrix24.deal.update",
@@ -111,36 +131,9 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
       fields,
       rows: null,
       syncView: {},
-      markMappingDeleted: false,
-      contentHash: contentHash(["undelete", fields]),
+      markMappingDeleted: why === "delete",
+      contentHash: contentHash([why, fields]),
     };
     await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
-    await report("commanded", `1C order's deletion mark removed: pair revived, deal stage to be set to ${fields.STAGE_ID}`, dealId);
-  }
-
-  async function deleteOnCrm(pair: Mapping, dealId: string, report: (result: OutcomeResult, detail: string, dealId: string | null) => Promise<void>) {
-    const rule = policy.deletes.erpOrder;
-    if (rule.crm === "none") {
-      await mapping.markDeleted(pair.id, "onec");
-      await report("applied", "1C order deleted; policy leaves the deal; mapping marked deleted", dealId);
-      return;
-    }
-    const now = new Date().toISOString();
-    const fields = { STAGE_ID: String(rule.stage) };
-    const command: CrmDealUpdate = {
-      v: 1,
-      type: "bitrix24.deal.update",
-      source: { system: "onec", entity: "order", id: pair.sourceSystem === "onec" ? pair.sourceId : (pair.targetId as string) },
-      sourceVersion: { modifiedAt: now, fetchedAt: now },
-      issuedAt: now,
-      dealId,
-      fields,
-      rows: null,
-      syncView: {},
-      markMappingDeleted: true,
-      contentHash: contentHash(["delete", fields]),
-    };
-    await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
-    await report("commanded", `1C order deleted: deal stage to be set to ${rule.stage}`, dealId);
   }
 }
