@@ -8,6 +8,7 @@ import {
   createSharedRateLimiter,
   ensureStreams,
   gateLimiter,
+  streamMaxAgeMs,
   openStateStore,
   rateLimitKey,
   reportOutcome,
@@ -59,7 +60,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
   const owner = `crm-writer:${hostname()}:${process.pid}`;
   // The portal's circuit, shared by every replica: while open no request goes out (commands,
   // the resolver's snapshot reads, sweeps) but one probe at a time.
-  const circuit = createCircuit({ state, target: "bitrix24", url: config.B24_WEBHOOK_URL, owner, logger, settings: circuitSettingsOf(config) });
+  const circuit = createCircuit({ state, target: "bitrix24", url: config.B24_WEBHOOK_URL, owner, logger, settings: circuitSettingsOf(config), streamMaxAgeMs: await streamMaxAgeMs(bus, subjects) });
   const client = createBitrix24Client({ webhookBase: config.B24_WEBHOOK_URL, timeoutMs: config.B24_TIMEOUT_MS, limiter: gateLimiter(limiter, circuit), batchMax: config.B24_BATCH_MAX });
 
   const snapshots = serveRpc(bus.nc, subjects.rpc.crmSnapshot, SnapshotRequestSchema, async (r): Promise<unknown> =>
@@ -228,6 +229,8 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     const readOffline = createOfflineEventReader({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_OFFLINE_EVENTS_INTERVAL_MS });
     tasks.push(startPeriodic("bitrix24 offline events", config.CRM_OFFLINE_EVENTS_INTERVAL_MS, async () => void (await readOffline()), logger));
   }
+  // An outage nobody looks at is still reported before its waiting messages could age out.
+  tasks.push(startPeriodic(`${circuit.key} watch`, 600_000, async () => void (await circuit.current(0).then(() => circuit.view())), logger));
   return startWorker({
     bus,
     consumers: [commands],

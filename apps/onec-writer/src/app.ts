@@ -7,6 +7,7 @@ import {
   createSharedRateLimiter,
   ensureStreams,
   gateLimiter,
+  streamMaxAgeMs,
   openStateStore,
   rateLimitKey,
   retryPolicyOf,
@@ -35,7 +36,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
   const owner = `onec-writer:${hostname()}:${process.pid}`;
   // The base's circuit, shared by every replica: while open no request goes out (commands, the
   // resolver's snapshot reads, sweeps) but one probe at a time.
-  const circuit = createCircuit({ state, target: "onec", url: config.ONEC_ODATA_URL, owner, logger, settings: circuitSettingsOf(config) });
+  const circuit = createCircuit({ state, target: "onec", url: config.ONEC_ODATA_URL, owner, logger, settings: circuitSettingsOf(config), streamMaxAgeMs: await streamMaxAgeMs(bus, subjects) });
   const onec = createOnecClient({ serviceRoot: config.ONEC_ODATA_URL, user: config.ONEC_USER, password: config.ONEC_PASSWORD, timeoutMs: config.ONEC_TIMEOUT_MS, limiter: gateLimiter(limiter, circuit) });
   const mapping = createMappingClient(bus.nc, subjects);
   const apply = createOnecWriter({
@@ -89,6 +90,8 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
           return startPeriodic(`1c ${entity} sweep`, config.ONEC_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
         })
       : [];
+  // An outage nobody looks at is still reported before its waiting messages could age out.
+  tasks.push(startPeriodic(`${circuit.key} watch`, 600_000, async () => void (await circuit.current(0).then(() => circuit.view())), logger));
   return startWorker({
     bus,
     consumers: [commands],

@@ -61,3 +61,37 @@ describe("targetCause", () => {
     expect(targetCause(retryable("CIRCUIT_OPEN", "open"), "onec")).toBeNull();
   });
 });
+
+describe("an outage approaching the streams' max_age", () => {
+  it("is reported in the view and logged, once half the max_age has passed", async () => {
+    const { createCircuit } = await import("./circuit");
+    const { retryable } = await import("@concord/contracts");
+    const store = new Map<string, { value: unknown; revision: number }>();
+    const state = {
+      getJson: async <T>(key: string) => (store.get(key) as { value: T; revision: number } | undefined) ?? null,
+      putJson: async (key: string, value: unknown) => void store.set(key, { value, revision: (store.get(key)?.revision ?? 0) + 1 }),
+      tryLease: async () => true,
+      remove: async (key: string) => void store.delete(key),
+      compareAndSet: async (key: string, value: unknown, revision: number | null) => {
+        if ((store.get(key)?.revision ?? null) !== revision) return false;
+        store.set(key, { value, revision: (revision ?? 0) + 1 });
+        return true;
+      },
+    };
+    const lines: string[] = [];
+    const logger = { error: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), info: () => undefined, debug: () => undefined } as never;
+    let clock = 0;
+    const day = 24 * 3600_000;
+    const circuit = createCircuit({ state, target: "onec", url: "http://1c.example/", owner: "a", logger, streamMaxAgeMs: 7 * day, now: () => clock, refreshMs: 0 });
+    await circuit.recordFailure(retryable("ONEC_HTTP_503", "down"), "order:1");
+    await circuit.recordFailure(retryable("ONEC_HTTP_503", "down"), "order:2");
+    await circuit.recordFailure(retryable("ONEC_HTTP_503", "down"), "order:3");
+    expect(lines).toEqual(["circuit opened: the flow to the target pauses"]);
+    clock = 3 * day;
+    expect(circuit.view().warning).toBeNull();
+    clock = 3.6 * day;
+    expect(circuit.view().warning).toMatch(/age out/);
+    circuit.view();
+    expect(lines.filter((l) => l.includes("max_age"))).toHaveLength(1);
+  });
+});

@@ -3,6 +3,7 @@ import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { catalogEntry, isSyncError, retryable, type Subjects, type System } from "@concord/contracts";
 import type { Logger } from "@concord/telemetry";
 import { natsErrorCode } from "./nats-errors";
+import type { Bus } from "./connection";
 import type { RateLimiter } from "./rate-limiter";
 import { requestRpc, serveRpc } from "./rpc";
 import type { StateStore } from "./state-store";
@@ -343,3 +344,10 @@ export const CircuitViewSchema = z.object({
   nextProbeAt: z.string().nullable(),
   warning: z.string().nullable(),
 });
+
+/** The shortest max_age of the streams whose messages wait while a circuit is open (events, commands). */
+export async function streamMaxAgeMs(bus: Bus, subjects: Subjects): Promise<number> {
+  const ages = await Promise.all([subjects.streams.events, subjects.streams.commands].map(async (name) => (await bus.jsm.streams.info(name)).config.max_age / 1e6));
+  const limited = ages.filter((age) => age > 0);
+  return limited.length > 0 ? Math.min(...limited) : Number.POSITIVE_INFINITY;
+}
