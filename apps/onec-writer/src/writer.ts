@@ -142,7 +142,15 @@ export function createOnecWriter(deps: WriterDeps) {
    * all: a record carrying the marker that Concord never tried to create (a manager's copy, a
    * planted marker) is never taken over.
    */
-  async function createOnce(pair: Mapping, lease: string, what: string, find: () => Promise<OnecRecord[]>, adopt: (found: OnecRecord) => Promise<Applied>, create: () => Promise<Applied>): Promise<Applied> {
+  async function createOnce(
+    pair: Mapping,
+    lease: string,
+    what: string,
+    find: () => Promise<OnecRecord[]>,
+    adopt: (found: OnecRecord) => Promise<Applied>,
+    send: () => Promise<OnecRecord>,
+    created: (record: OnecRecord) => Promise<Applied>,
+  ): Promise<Applied> {
     if (pair.createAttemptedAt) {
       const settled = Date.parse(pair.createAttemptedAt) + deps.createSettleMs;
       if (Date.now() < settled) {
@@ -153,8 +161,9 @@ export function createOnecWriter(deps: WriterDeps) {
       if (found[0]) return adopt(found[0]);
     }
     await mapping.createAttempt(pair.id, lease, "begin");
+    let record: OnecRecord;
     try {
-      return await create();
+      record = await send();
     } catch (error) {
       if (isSyncError(error) && error.kind === "permanent") {
         // 1C said no: nothing was created.
@@ -163,6 +172,9 @@ export function createOnecWriter(deps: WriterDeps) {
       }
       throw retryable("CREATE_IN_DOUBT", `the ${what} create has no known outcome (${(error as Error).message}); settled by a find after ${Math.round(deps.createSettleMs / 1000)} s`, { retryAfterMs: deps.createSettleMs, cause: error });
     }
+    // Created: a failure from here (a lost lease at the confirm) leaves the pair in doubt, and the find adopts the record.
+    deps.afterCreate?.();
+    return created(record);
   }
 
   /** The owned counterparty values that differ from what 1C holds (a sole trader stays one; addresses stay). */
@@ -191,6 +203,7 @@ export function createOnecWriter(deps: WriterDeps) {
       return patchOwned(OnecSets.counterparty, "counterparty", current, body, "counterparty");
     }
     const marker = customerInverseId(command.source);
+    let sent: Record<string, unknown> = {};
     return createOnce(
       pair,
       lease,
@@ -204,9 +217,10 @@ export function createOnecWriter(deps: WriterDeps) {
         return { ...applied, result: "applied" };
       },
       async () => {
-        const sent = toCounterpartyBody(command, await ensurePartner(command));
-        const created = await onec.create(OnecSets.counterparty, sent);
-        deps.afterCreate?.();
+        sent = toCounterpartyBody(command, await ensurePartner(command));
+        return onec.create(OnecSets.counterparty, sent);
+      },
+      async (created) => {
         await mapping.confirm(pair.id, created.Ref_Key, lease);
         storedForms.learn(OnecSets.counterparty, sent, created);
         return { ref: created.Ref_Key, result: "created", detail: `counterparty created; ${storedDifferences(sent, created)}`, dataVersion: String(created.DataVersion ?? "") };
@@ -272,9 +286,8 @@ export function createOnecWriter(deps: WriterDeps) {
         await mapping.confirm(pair.id, found.Ref_Key, lease);
         return { ...result, result: "applied" };
       },
-      async () => {
-        const created = await onec.create(OnecSets.order, sent);
-        deps.afterCreate?.();
+      () => onec.create(OnecSets.order, sent),
+      async (created) => {
         await mapping.confirm(pair.id, created.Ref_Key, lease);
         storedForms.learn(OnecSets.order, sent, created);
         return {
