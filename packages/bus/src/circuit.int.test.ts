@@ -66,6 +66,7 @@ it("a consumer behind an open circuit pulls nothing, dead-letters nothing, and r
   let targetUp = false;
   let calls = 0;
   const handled = new Set<string>();
+  const storedAt = new Map<number, string>();
   const circuit = createCircuit({ state, target: "onec", url: "http://other-base.example/", owner: "c", logger, settings });
   const consumer = await startConsumer(
     bus,
@@ -81,7 +82,8 @@ it("a consumer behind an open circuit pulls nothing, dead-letters nothing, and r
       concurrency: 4,
       circuit,
       retryState: state,
-      handle: async (message) => {
+      handle: async (message, context) => {
+        storedAt.set(context.streamSeq, context.storedAt);
         await circuit.admit();
         calls++;
         if (!targetUp) throw retryable("ONEC_NETWORK", "connection refused");
@@ -103,6 +105,9 @@ it("a consumer behind an open circuit pulls nothing, dead-letters nothing, and r
   await waitFor(() => ids.every((id) => handled.has(id)), { timeoutMs: 20_000, what: "every message applied after recovery" });
   await waitFor(async () => (await bus.jsm.streams.info(subjects.streams.dlq)).state.messages === 1, { what: "only the poisoned record dead-lettered" });
   expect((await circuit.current()).status).toBe("closed");
+  // Every replica sees the same observation time: the server's, not its own clock.
+  const [seq, seen] = [...storedAt.entries()][0]!;
+  expect(seen).toBe((await bus.jsm.streams.getMessage(subjects.streams.events, { seq })).time.toISOString());
   await consumer.stop();
   const info = await bus.jsm.consumers.info(subjects.streams.events, "circuit-consumer");
   expect(info.config.max_deliver).toBe(-1);

@@ -16,6 +16,11 @@ export interface MessageContext {
   subject: string;
   streamSeq: number;
   deliveryCount: number;
+  /**
+   * When JetStream stored the message, by the server's clock — one clock for every replica, so
+   * it can order observations of a source that gives no usable version of its own.
+   */
+  storedAt: string;
   /** Extends AckWait during slow target calls. */
   working(): void;
 }
@@ -127,6 +132,7 @@ export async function startConsumer<S extends z.ZodType>(
       subject: msg.subject,
       streamSeq: msg.info.streamSequence,
       deliveryCount: msg.info.deliveryCount,
+      storedAt: new Date(Math.floor(Number(msg.info.timestampNanos) / 1e6)).toISOString(),
       working: () => msg.working(),
     };
     const parent = contextFromHeaders((name) => msg.headers?.get(name) || undefined);
