@@ -22,7 +22,7 @@ import { stageToStatus, type Policy } from "@concord/policy";
 import { crmOrderView, onecOrderView, unitPaid, type OrderView } from "./order-view";
 import { reconcileOrder } from "./order-reconcile";
 import { projectDeal } from "./projection";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 
 export interface PairDeps {
   bus: Bus;
@@ -59,7 +59,7 @@ const ufValue = (field: string, value: unknown) => (field === "posted" ? (value 
  * where the sides differ, to the side that is not the field's master; conflicts are recorded;
  * when nothing needs writing, both views are recorded as the new sync point.
  */
-export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean } = {}): Promise<PairResult> {
+export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean; observedAt?: string } = {}): Promise<PairResult> {
   const { bus, subjects, mapping, policy } = deps;
   const readAt = new Date().toISOString();
   const crmView = crmOrderView(deal, policy.fieldMap);
@@ -70,13 +70,18 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   await recordConflicts(mapping, pair.id, "order", decision.conflicts, messageId);
 
   const onecVersion: SourceVersion = { modifiedAt: deal.deal.modifiedAt, fetchedAt: readAt };
-  const crmVersion: SourceVersion = { modifiedAt: readAt, fetchedAt: readAt };
+  // 1C gives no ordered version: the order is observed at the event's arrival, by the NATS
+  // server's clock (MessageContext.storedAt), never by this replica's — skewed clocks must not
+  // make a newer change look stale.
+  const observedAt = options.observedAt ?? readAt;
+  const crmVersion: SourceVersion = { modifiedAt: observedAt, fetchedAt: readAt };
   const writes: string[] = [];
 
   // A restored deal whose order Concord marked for deletion: the mark goes, with whatever differs.
   const undelete = options.undelete === true && onec.order.deleted;
   if (Object.keys(decision.toOnec).length > 0 || undelete) {
     const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}) };
+    command.syncView = { ...command.syncView, ...standingStoredForms(last.sentToOnec, crmView, decision.next.onec) };
     await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
     writes.push(`1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
   }
@@ -88,7 +93,7 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
       else if (field === "title") fields.TITLE = String(value);
       else fields[policy.fieldMap[field as keyof Policy["fieldMap"]]] = ufValue(field, value);
     }
-    const rows = "lines" in decision.toCrm ? await rowsFromOnec(deps, onec, readAt) : null;
+    const rows = "lines" in decision.toCrm ? await rowsFromOnec(deps, onec, readAt, observedAt) : null;
     const command: CrmDealUpdate = {
       v: 1,
       type: "bitrix24.deal.update",
@@ -123,7 +128,7 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
  * The 1C lines as deal rows, by 1C product. Products not yet in the CRM are claimed and their
  * creation commanded first (1C is the products' master); crm-writer waits for them.
  */
-async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: string): Promise<NonNullable<CrmDealUpdate["rows"]>> {
+async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: string, observedAt: string): Promise<NonNullable<CrmDealUpdate["rows"]>> {
   const rows: NonNullable<CrmDealUpdate["rows"]> = [];
   for (const line of onec.order.lines) {
     if (!line.product?.sku) throw permanent("PRODUCT_WITHOUT_SKU", `1C order ${onec.order.number}: line ${line.lineNumber} has no product with an Артикул`);
@@ -131,7 +136,7 @@ async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: str
     const pair = await deps.mapping.resolve(ref, "bitrix24");
     if (pair?.state !== "confirmed") {
       await deps.mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
-      const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: readAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]) };
+      const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: observedAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]) };
       await publishJson(deps.bus.js, deps.subjects.command("bitrix24", "product"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
     }
     rows.push({ product: ref, name: line.product.name, price: unitPaid(line), quantity: line.quantity });

@@ -16,7 +16,7 @@ import {
 import { publishJson, reportOutcome, requestRpc, type MessageContext } from "@concord/bus";
 import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView } from "./customer-reconcile";
 import type { ResolverDeps } from "./resolve-deal";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 import { waitForEventSecond } from "./settle";
 
 /**
@@ -62,7 +62,9 @@ export function createCustomerResolver(deps: ResolverDeps) {
     const { last, learned } = learnStoredForms(state, onec.counterparty.dataVersion, onecView);
     const decision = reconcileCustomer({ crm: crmView, onec: onecView, last, policy });
     await recordConflicts(mapping, pair.id, "counterparty", decision.conflicts, messageId);
-    const version: SourceVersion = { modifiedAt: readAt, fetchedAt: readAt };
+    // Neither a counterparty nor a company gives an ordered version both sides share: the pair is
+    // observed at the event's arrival, by the NATS server's clock, not this replica's.
+    const version: SourceVersion = { modifiedAt: context.storedAt, fetchedAt: readAt };
     const crmRef = { system: "bitrix24" as const, entity: crmEntity, id: crmId };
     const writes: string[] = [];
     if (Object.keys(decision.toOnec).length > 0) {
@@ -79,7 +81,7 @@ export function createCustomerResolver(deps: ResolverDeps) {
         counterparty,
         decidedAgainst: { dataVersion: onec.counterparty.dataVersion },
         contentHash: hash,
-        syncView: { ...next },
+        syncView: { ...next, ...standingStoredForms(last.sentToOnec, crmView, next) },
       };
       await publishJson(bus.js, subjects.command("onec", "counterparty"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
       writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);

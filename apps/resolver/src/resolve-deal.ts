@@ -142,7 +142,7 @@ export function createDealResolver(deps: ResolverDeps) {
         await report("skipped", "the 1C order no longer exists (its delete notification decides)", existing.targetId);
         return;
       }
-      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete });
+      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete, observedAt: context.storedAt });
       await report(outcome.result, undelete ? `deal restored: pair revived; ${outcome.detail}` : outcome.detail, existing.targetId);
       return;
     }

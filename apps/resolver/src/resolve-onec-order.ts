@@ -91,7 +91,7 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
       await report("skipped", "the deal no longer exists (its delete event decides)", dealId);
       return;
     }
-    const outcome = await reconcilePair(deps, pair, deal, onec, messageId);
+    const outcome = await reconcilePair(deps, pair, deal, onec, messageId, { observedAt: context.storedAt });
     await report(outcome.result, outcome.detail, dealId);
   };
 

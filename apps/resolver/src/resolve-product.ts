@@ -39,7 +39,8 @@ export function createProductResolver(deps: ResolverDeps) {
       v: 1,
       type: "bitrix24.product.upsert",
       source: ref,
-      sourceVersion: { modifiedAt: readAt, fetchedAt: readAt },
+      // 1C products have no modification time: observed at the event's arrival (the NATS server's clock).
+      sourceVersion: { modifiedAt: context.storedAt, fetchedAt: readAt },
       issuedAt: readAt,
       name: product.name,
       sku: product.sku,
