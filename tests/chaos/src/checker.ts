@@ -4,7 +4,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type postgres from "postgres";
 import { Headers, ONEC_ORIGINATOR_ID, type Subjects } from "@concord/contracts";
 import { stageToStatus, statusToStage, type Policy } from "@concord/policy";
-import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, type Clients, type Rec } from "./clients";
+import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, concordMarker, type Clients, type Rec } from "./clients";
 import type { Secrets } from "./infra";
 import { decodeDataVersion, occurrences, readField, type CrmRowsVersion } from "./unowned";
 import { ONEC_NAME_LENGTH, POISON_STAGE, type WorkloadResult } from "./workload";
@@ -169,8 +169,9 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     for (const [k, group] of groups) if (group.length > 1) dupes.push(`${what} ${k}: ${group.length} records (${group.map(id).join(", ")})`);
   };
   many("1C orders for deal marker", groupBy(orders!, (o) => (/^B24-D-\d+$/.test(String(o.НомерПоДаннымКлиента)) ? String(o.НомерПоДаннымКлиента) : null)), (o) => o.Ref_Key);
-  many("1C counterparties for", groupBy(counterparties!, (c) => (String(c.Комментарий).startsWith("concord:bitrix24:") ? String(c.Комментарий) : null)), (c) => c.Ref_Key);
-  many("1C partners for", groupBy(partners!, (p) => (String(p.Комментарий).startsWith("concord:bitrix24:") ? String(p.Комментарий) : null)), (p) => p.Ref_Key);
+  const bitrixMarker = (r: Rec) => (concordMarker(r)?.startsWith("concord:bitrix24:") ? concordMarker(r) : null);
+  many("1C counterparties for", groupBy(counterparties!, bitrixMarker), (c) => c.Ref_Key);
+  many("1C partners for", groupBy(partners!, bitrixMarker), (p) => p.Ref_Key);
   many("CRM deals with ORIGIN_ID", groupBy(deals!, (d) => (d.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && d.ORIGIN_ID ? String(d.ORIGIN_ID).toLowerCase() : null)), (d) => d.ID);
   many("CRM companies with ORIGIN_ID", groupBy(companies!, (c) => (c.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && c.ORIGIN_ID ? String(c.ORIGIN_ID).toLowerCase() : null)), (c) => c.ID);
   many("CRM products with XML_ID", groupBy(crmProducts!, (p) => str(p.XML_ID)), (p) => p.ID);
@@ -381,7 +382,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   // not repeated (the writer re-reads DataVersion first and decides again; a create finds its
   // record by the inverse id).
   const redundancy = ratio <= deps.writesPerAppliedBound ? [] : [`${ratio.toFixed(2)} writes per applied change exceeds the bound ${deps.writesPerAppliedBound}`];
-  const counterpartyOfCompany = new Map(counterparties!.filter((c) => String(c.Комментарий).startsWith("concord:bitrix24:company:")).map((c) => [String(c.Комментарий).slice("concord:bitrix24:company:".length), c]));
+  const companyPrefix = "concord:bitrix24:company:";
+  const counterpartyOfCompany = new Map(counterparties!.flatMap((c) => (concordMarker(c)?.startsWith(companyPrefix) ? [[String(concordMarker(c)).slice(companyPrefix.length), c] as const] : [])));
   const partnerByRef = new Map(partners!.map((p) => [String(p.Ref_Key).toLowerCase(), p]));
   let customersBounded = 0;
   let longNamed = 0;

@@ -8,6 +8,18 @@ export const PRODUCT_SET = "Catalog_Номенклатура";
 
 export type Rec = Record<string, unknown>;
 
+/**
+ * The inverse id Concord keeps on a 1C counterparty or partner it created or linked
+ * (`concord:bitrix24:company:<id>`): in an additional attribute row (`ДополнительныеРеквизиты`)
+ * or, as earlier versions wrote it, in `Комментарий`. Either place counts.
+ */
+export function concordMarker(record: Rec): string | null {
+  const rows = Array.isArray(record.ДополнительныеРеквизиты) ? (record.ДополнительныеРеквизиты as Rec[]) : [];
+  const attribute = rows.map((r) => r.Значение).find((v): v is string => typeof v === "string" && v.startsWith("concord:"));
+  if (attribute) return attribute;
+  return typeof record.Комментарий === "string" && record.Комментарий.startsWith("concord:") ? record.Комментарий : null;
+}
+
 /** REST methods that write: what the workload's own writes are, so Concord's can be told apart. */
 const WRITE_METHODS = /\.(add|update|delete|set)$/;
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, type Clients, type Rec } from "./clients";
+import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, concordMarker, type Clients, type Rec } from "./clients";
 import type { Profile } from "./profiles";
-import type { Random } from "./prng";
+import { createRandom, type Random } from "./prng";
 import { chaosGuid, createUnownedLedger, occurrences, type UnownedLedger } from "./unowned";
 
 /**
@@ -503,16 +503,16 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
   async function requantify(dealId: string, seed: number) {
     const rows = await clients.b24<Rec[]>("crm.deal.productrows.get", { id: dealId });
     if (rows.length === 0) return;
-    let x = seed;
-    const draw = (n: number) => (x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) % n;
+    // The rows are only known now; what is done to them was drawn with the plan (its seed).
+    const random = createRandom(seed);
     await setDealRows(
       dealId,
       rows.map((r) => {
-        const discountRate = draw(3) === 0 ? [5, 10, 15][draw(3)] : Number(r.DISCOUNT_RATE ?? 0);
+        const discountRate = random.chance(1 / 3) ? random.pick([5, 10, 15]) : Number(r.DISCOUNT_RATE ?? 0);
         const list = Number(r.PRICE_BRUTTO ?? r.PRICE);
         const price = discountRate ? round2(list * (1 - discountRate / 100)) : list;
         const tax = r.TAX_RATE === null || r.TAX_RATE === undefined ? undefined : { rate: Number(r.TAX_RATE), included: r.TAX_INCLUDED === "Y" };
-        return toCrmRow({ sku: "", quantity: 1 + draw(6), price, ...(discountRate ? { discountRate } : {}), ...(tax ? { tax } : {}) }, r.PRODUCT_ID);
+        return toCrmRow({ sku: "", quantity: random.int(1, 6), price, ...(discountRate ? { discountRate } : {}), ...(tax ? { tax } : {}) }, r.PRODUCT_ID);
       }),
     );
   }
@@ -605,7 +605,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
   // A CRM company's counterparty carries its inverse id; a 1C counterparty's company its ORIGIN_ID.
   const counterpartyOfCompany = async (companyId: string) => {
     const found = await clients.onecRecords(COUNTERPARTY_SET);
-    const cp = found.find((c) => c.Комментарий === `concord:bitrix24:company:${companyId}`);
+    const cp = found.find((c) => concordMarker(c) === `concord:bitrix24:company:${companyId}`);
     return cp ? String(cp.Ref_Key) : null;
   };
   const companyOfCounterparty = async (ref: string) => {
