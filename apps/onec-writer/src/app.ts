@@ -47,6 +47,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     logger,
     leaseTtlMs: config.ONEC_LEASE_TTL_MS,
     createSettleMs: config.ONEC_CREATE_SETTLE_MS ?? 2 * config.ONEC_TIMEOUT_MS,
+    lengths: { get: async (key) => (await state.getJson<number>(key))?.value ?? null, put: (key, length) => state.putJson(key, length) },
     timeZone: config.ONEC_TIME_ZONE,
     versionCheck: config.ONEC_VERSION_CHECK === "extension",
     afterCreate:

@@ -28,7 +28,7 @@ import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-cli
 import type { Logger } from "@concord/telemetry";
 import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
 import { legalFormAgrees, mergeContactRows, mergeOrderRows, newRowWarehouse, type Row } from "./merge";
-import { createStoredForms } from "./stored-forms";
+import { createStoredForms, type LengthStore } from "./stored-forms";
 import { markerFilters, markerMigration } from "./markers";
 import { createProductLookup } from "./products";
 
@@ -52,6 +52,8 @@ export interface WriterDeps {
    * ПередЗаписью, closing the window between Concord's re-read and its write.
    */
   versionCheck: boolean;
+  /** Lengths 1C cuts strings to, learned from its answers and shared by every replica. */
+  lengths: LengthStore;
   /** Test hook: runs right after a 1C create, before the mapping confirm. */
   afterCreate?: () => void;
 }
@@ -81,7 +83,7 @@ export function createOnecWriter(deps: WriterDeps) {
   const { bus, subjects, mapping, onec, logger } = deps;
   const owner = `onec-writer:${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const resolveProducts = createProductLookup(onec);
-  const storedForms = createStoredForms();
+  const storedForms = createStoredForms(deps.lengths);
 
   /** Records carrying a marker: in the attribute, else (written by an earlier version) in the comment. */
   async function findMarked(set: string, marker: string): Promise<OnecRecord[]> {
@@ -130,7 +132,7 @@ export function createOnecWriter(deps: WriterDeps) {
       throw error;
     }
     if (!stored?.Ref_Key) stored = (await onec.get(set, ref)) ?? current;
-    storedForms.learn(set, body, stored);
+    await storedForms.learn(set, body, stored);
     return { ref, result: "applied", detail: `${what}: wrote ${Object.keys(body).join(", ")}; ${storedDifferences(body, stored)}`, dataVersion: String(stored.DataVersion ?? "") };
   }
 
@@ -178,10 +180,10 @@ export function createOnecWriter(deps: WriterDeps) {
   }
 
   /** The owned counterparty values that differ from what 1C holds (a sole trader stays one; addresses stay). */
-  function counterpartyChanges(command: OnecCounterpartyUpsert, current: OnecRecord): Record<string, unknown> {
+  async function counterpartyChanges(command: OnecCounterpartyUpsert, current: OnecRecord): Promise<Record<string, unknown>> {
     const wanted = command.counterparty;
     const body: Record<string, unknown> = {};
-    if (!storedForms.holds(OnecSets.counterparty, "Description", wanted.name, current.Description)) body.Description = wanted.name;
+    if (!(await storedForms.holds(OnecSets.counterparty, "Description", wanted.name, current.Description))) body.Description = wanted.name;
     if (!legalFormAgrees(wanted.kind, current.ЮрФизЛицо)) body.ЮрФизЛицо = wanted.kind;
     if (wanted.inn != null && wanted.inn !== current.ИНН) body.ИНН = wanted.inn;
     if (wanted.kpp != null && wanted.kpp !== current.КПП) body.КПП = wanted.kpp;
@@ -198,7 +200,7 @@ export function createOnecWriter(deps: WriterDeps) {
       if (!current) throw permanent("TARGET_GONE", `counterparty ${pair.targetId} no longer exists in 1C`);
       const moved = movedSince(command, current);
       if (moved) return decideAgain("counterparty", current.Ref_Key, String(current.DataVersion), moved);
-      const body = counterpartyChanges(command, current);
+      const body = await counterpartyChanges(command, current);
       if (!filledRef(current.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
       return patchOwned(OnecSets.counterparty, "counterparty", current, body, "counterparty");
     }
@@ -210,7 +212,7 @@ export function createOnecWriter(deps: WriterDeps) {
       "counterparty",
       () => findMarked(OnecSets.counterparty, marker),
       async (found) => {
-        const body = counterpartyChanges(command, found);
+        const body = await counterpartyChanges(command, found);
         if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
         const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, "found by inverse id after a create in doubt");
         await mapping.confirm(pair.id, found.Ref_Key, lease);
@@ -222,7 +224,7 @@ export function createOnecWriter(deps: WriterDeps) {
       },
       async (created) => {
         await mapping.confirm(pair.id, created.Ref_Key, lease);
-        storedForms.learn(OnecSets.counterparty, sent, created);
+        await storedForms.learn(OnecSets.counterparty, sent, created);
         return { ref: created.Ref_Key, result: "created", detail: `counterparty created; ${storedDifferences(sent, created)}`, dataVersion: String(created.DataVersion ?? "") };
       },
     );
@@ -246,7 +248,7 @@ export function createOnecWriter(deps: WriterDeps) {
     const body: Record<string, unknown> = {};
     if (command.undelete && current.DeletionMark === true) body.DeletionMark = false;
     if (write.has("status") && current.Статус !== command.order.status) body.Статус = command.order.status;
-    if (write.has("title") && !storedForms.holds(OnecSets.order, "Комментарий", command.order.comment, current.Комментарий)) body.Комментарий = command.order.comment;
+    if (write.has("title") && !(await storedForms.holds(OnecSets.order, "Комментарий", command.order.comment, current.Комментарий))) body.Комментарий = command.order.comment;
     if (write.has("customer")) {
       const parties = await orderParties(command);
       if (current.Контрагент_Key !== parties.counterparty) body.Контрагент_Key = parties.counterparty;
@@ -289,7 +291,7 @@ export function createOnecWriter(deps: WriterDeps) {
       () => onec.create(OnecSets.order, sent),
       async (created) => {
         await mapping.confirm(pair.id, created.Ref_Key, lease);
-        storedForms.learn(OnecSets.order, sent, created);
+        await storedForms.learn(OnecSets.order, sent, created);
         return {
           ref: created.Ref_Key,
           result: "created",

@@ -103,12 +103,18 @@ export async function recordAgreement<V extends object>(
   versions: { crm: SourceVersion; onec: SourceVersion },
   last: SyncPoint<V> = state.last,
 ) {
-  const standing = (sent: Partial<V> | undefined, master: V, stored: V) => {
-    const keep = (Object.keys(sent ?? {}) as Array<keyof V>).filter((f) => same(sent?.[f], master[f]) && !same(master[f], stored[f]));
-    return keep.length > 0 ? { [SENT]: pick(sent as V, keep) } : {};
-  };
   const record = (side: "bitrix24" | "onec", view: V, version: SourceVersion, current: SyncState | null, meta: object) =>
     mapping.recordState(mappingId, side, JSON.stringify(version), contentHash(view), current?.lastHash ?? null, { ...view, ...meta } as Record<string, unknown>);
-  await record("bitrix24", views.crm, versions.crm, state.crm, standing(last.sentToCrm, views.onec, views.crm));
-  await record("onec", views.onec, versions.onec, state.onec, standing(last.sentToOnec, views.crm, views.onec));
+  await record("bitrix24", views.crm, versions.crm, state.crm, standingStoredForms(last.sentToCrm, views.onec, views.crm));
+  await record("onec", views.onec, versions.onec, state.onec, standingStoredForms(last.sentToOnec, views.crm, views.onec));
+}
+
+/**
+ * The stored forms that still stand (the master still holds the value sent, and the target's
+ * view keeps another form of it), as the `$sent` key of a sync point: recorded with an
+ * agreement, and carried in a write command's view so the writer records them too.
+ */
+export function standingStoredForms<V extends object>(sent: Partial<V> | undefined, master: V, stored: V): Record<string, unknown> {
+  const keep = (Object.keys(sent ?? {}) as Array<keyof V>).filter((f) => same(sent?.[f], master[f]) && !same(master[f], stored[f]));
+  return keep.length > 0 ? { [SENT]: pick(sent as V, keep) } : {};
 }

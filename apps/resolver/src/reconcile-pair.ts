@@ -22,7 +22,7 @@ import { stageToStatus, type Policy } from "@concord/policy";
 import { crmOrderView, onecOrderView, unitPaid, type OrderView } from "./order-view";
 import { reconcileOrder } from "./order-reconcile";
 import { projectDeal } from "./projection";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 
 export interface PairDeps {
   bus: Bus;
@@ -81,6 +81,7 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   const undelete = options.undelete === true && onec.order.deleted;
   if (Object.keys(decision.toOnec).length > 0 || undelete) {
     const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}) };
+    command.syncView = { ...command.syncView, ...standingStoredForms(last.sentToOnec, crmView, decision.next.onec) };
     await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
     writes.push(`1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
   }

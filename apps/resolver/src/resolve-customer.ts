@@ -16,7 +16,7 @@ import {
 import { publishJson, reportOutcome, requestRpc, type MessageContext } from "@concord/bus";
 import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView } from "./customer-reconcile";
 import type { ResolverDeps } from "./resolve-deal";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, storedFormsNote } from "./pair-state";
+import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 import { waitForEventSecond } from "./settle";
 
 /**
@@ -81,7 +81,7 @@ export function createCustomerResolver(deps: ResolverDeps) {
         counterparty,
         decidedAgainst: { dataVersion: onec.counterparty.dataVersion },
         contentHash: hash,
-        syncView: { ...next },
+        syncView: { ...next, ...standingStoredForms(last.sentToOnec, crmView, next) },
       };
       await publishJson(bus.js, subjects.command("onec", "counterparty"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
       writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);

@@ -40,6 +40,7 @@ export const SyncMeta = { written: "$written", sent: "$sent" } as const;
 
 /** The view a writer records after writing: what it meant to write, the version it left, and the stored forms still known. */
 export function recordedAfterWrite(view: Record<string, unknown>, dataVersion: string, previous: Record<string, unknown> | null): Record<string, unknown> {
-  const sent = previous?.[SyncMeta.sent];
+  // The command's own stored forms (the resolver's, current) win over the previous record's.
+  const sent = view[SyncMeta.sent] ?? previous?.[SyncMeta.sent];
   return { ...view, [SyncMeta.written]: { dataVersion }, ...(sent && typeof sent === "object" ? { [SyncMeta.sent]: sent } : {}) };
 }
