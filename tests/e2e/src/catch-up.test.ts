@@ -57,6 +57,26 @@ it("a counterparty edit whose notification was lost reaches the CRM through the 
   }
 });
 
+it("a 1C sweep that lost its kept versions does not absorb a change made meanwhile: paired records are compared", async () => {
+  const { companyId, ref } = await syncedDeal(t);
+  const counterpartyRef = await counterpartyOf(ref);
+  await new Promise((r) => setTimeout(r, 3_000)); // a sweep has kept its version
+  await t.onecAdmin("faults", put({ notifications: { dropRate: 1 }, seed: 6 }));
+  try {
+    // Edited, and right after it the state bucket's sweep keys are gone (a new NATS, a bucket
+    // restored from an old backup): the next sweep starts from nothing.
+    const bucket = `${t.subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`;
+    await editInOnec(t, COUNTERPARTY_SET, counterpartyRef, { ИНН: "5001234567", КПП: "500101001" });
+    await t.jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.sweep.onec.counterparty.>` });
+    await waitFor(async () => {
+      const requisites = await t.b24<Array<Record<string, unknown>>>("crm.requisite.list", { filter: { ENTITY_TYPE_ID: 4, ENTITY_ID: companyId } });
+      return requisites[0]?.RQ_INN === "5001234567" ? true : undefined;
+    }, { timeoutMs: 60_000, what: "the company's INN through the first sweep after the versions were lost" });
+  } finally {
+    await t.onecAdmin("faults", { method: "DELETE" });
+  }
+});
+
 it("a deal delete whose webhook was lost marks its 1C order for deletion through the existence check", async () => {
   const { dealId, ref } = await syncedDeal(t);
   // Let the existence check list the deal once before it goes.

@@ -99,6 +99,7 @@ it("a portal whose budget another client spends pauses the flow; afterwards ever
     await sleep(20_000);
     // While open only probes reach the portal: at most one per probe interval (0.5–2 s), not a
     // retry per message and replica.
+    process.stdout.write(`outage figures: ${JSON.stringify({ openForMs: 20_000, requestsReachingThePortal: b24.answered() })}\n`);
     expect(b24.answered()).toBeLessThan(25);
   } finally {
     await b24.mode({ kind: "pass" });
