@@ -107,7 +107,7 @@ it("a consumer behind an open circuit pulls nothing, dead-letters nothing, and r
   expect((await circuit.current()).status).toBe("closed");
   // Every replica sees the same observation time: the server's, not its own clock.
   const [seq, seen] = [...storedAt.entries()][0]!;
-  expect(seen).toBe((await bus.jsm.streams.getMessage(subjects.streams.events, { seq })).time.toISOString());
+  expect(seen).toBe((await bus.jsm.streams.getMessage(subjects.streams.events, { seq }))?.time.toISOString());
   await consumer.stop();
   const info = await bus.jsm.consumers.info(subjects.streams.events, "circuit-consumer");
   expect(info.config.max_deliver).toBe(-1);

@@ -28,3 +28,7 @@ describe("natsErrorCode", () => {
     }
   });
 });
+
+it("tells a stream name already in use (10058) by its code", () => {
+  expect(natsErrorCode(new JetStreamApiError({ code: 400, err_code: 10058, description: "stream name already in use with a different configuration" }))).toBe("JS_STREAM_EXISTS");
+});

@@ -12,6 +12,9 @@ import {
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { ErrorCode } from "@concord/contracts";
 
+/** JetStream's err_code for "stream name already in use" (not among the client's named codes). */
+const STREAM_NAME_EXIST = 10058;
+
 /**
  * The catalog code of a NATS or JetStream failure, told by its error class and JetStream's
  * numeric `err_code` — never by message text, which changes between server and client versions.
@@ -31,6 +34,8 @@ export function natsErrorCode(error: unknown): ErrorCode | null {
         return "JS_WRONG_LAST_SEQUENCE";
       case JetStreamApiCodes.NoMessageFound:
         return "JS_NO_MESSAGE";
+      case STREAM_NAME_EXIST:
+        return "JS_STREAM_EXISTS";
       default:
         return "JS_API";
     }

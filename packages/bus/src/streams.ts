@@ -1,6 +1,7 @@
 import { nanos } from "@nats-io/nats-core";
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { Subjects } from "@concord/contracts";
+import { natsErrorCode } from "./nats-errors";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -46,13 +47,11 @@ export async function ensureStreams(jsm: JetStreamManager, subjects: Subjects): 
         await jsm.streams.add(config);
       } catch (addError) {
         // Another replica created it first.
-        if (!String((addError as Error).message).includes("already in use")) throw addError;
+        if (natsErrorCode(addError) !== "JS_STREAM_EXISTS") throw addError;
       }
     }
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  const message = String((error as Error)?.message ?? error);
-  return message.includes("not found");
-}
+/** Told by JetStream's err_code (10059), never by the message text. */
+const isNotFound = (error: unknown) => natsErrorCode(error) === "JS_STREAM_NOT_FOUND";

@@ -105,6 +105,7 @@ export const ErrorCatalog = {
   JS_STREAM_NOT_FOUND: { scope: "pipeline", kind: "retryable", meaning: "JetStream 10059: the stream is gone (recreated at start)" },
   JS_NOT_ENABLED: { scope: "pipeline", kind: "permanent", meaning: "JetStream 10039: JetStream is not enabled for the account" },
   JS_WRONG_LAST_SEQUENCE: { scope: "pipeline", kind: "retryable", meaning: "JetStream 10071/10164: a compare-and-set lost to another writer" },
+  JS_STREAM_EXISTS: { scope: "pipeline", kind: "retryable", meaning: "JetStream 10058: a stream of that name exists already (another replica created it first)" },
   JS_NO_MESSAGE: { scope: "pipeline", kind: "retryable", meaning: "JetStream 10037: no message at that sequence or key" },
   JS_API: { scope: "pipeline", kind: "retryable", meaning: "another JetStream API error (its numeric err_code is kept in the message)" },
   INTERNAL: { scope: "pipeline", kind: "retryable", meaning: "an unexpected failure inside a service" },
