@@ -16,6 +16,7 @@ import {
   serveCircuit,
   serveRpc,
   startConsumer,
+  scheduledThroughCircuit,
   throughCircuit,
   type Bus,
 } from "@concord/bus";
@@ -217,12 +218,12 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     config.CRM_SWEEP_INTERVAL_MS > 0
       ? (["deal", "company", "contact"] as const).map((entity) => {
           const sweep = createCrmSweep(entity, sweepDeps);
-          return startPeriodic(`bitrix24 ${entity} sweep`, config.CRM_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
+          return startPeriodic(`bitrix24 ${entity} sweep`, config.CRM_SWEEP_INTERVAL_MS, async () => void (await scheduledThroughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
         })
       : [];
   if (config.CRM_SWEEP_INTERVAL_MS > 0 && config.CRM_EXISTENCE_INTERVAL_MS > 0) {
     const checkDeals = createDealExistenceCheck({ bus, subjects, client, state, logger, owner, intervalMs: config.CRM_EXISTENCE_INTERVAL_MS });
-    tasks.push(startPeriodic("bitrix24 deal existence check", config.CRM_EXISTENCE_INTERVAL_MS, async () => void (await throughCircuit(circuit, "existence:deal", checkDeals)), logger));
+    tasks.push(startPeriodic("bitrix24 deal existence check", config.CRM_EXISTENCE_INTERVAL_MS, async () => void (await scheduledThroughCircuit(circuit, "existence:deal", checkDeals)), logger));
   }
   if (config.CRM_OFFLINE_EVENTS_INTERVAL_MS > 0) {
     await bindOfflineEvents(client, logger);

@@ -14,6 +14,7 @@ import {
   serveCircuit,
   serveRpc,
   startConsumer,
+  scheduledThroughCircuit,
   throughCircuit,
 } from "@concord/bus";
 import { OnecCommandSchema, OnecSnapshotRequestSchema, commandId, createSubjects } from "@concord/contracts";
@@ -88,7 +89,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     config.ONEC_SWEEP_INTERVAL_MS > 0
       ? (["order", "counterparty", "product"] as const).map((entity) => {
           const sweep = createOnecSweep(entity, sweepDeps);
-          return startPeriodic(`1c ${entity} sweep`, config.ONEC_SWEEP_INTERVAL_MS, async () => void (await throughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
+          return startPeriodic(`1c ${entity} sweep`, config.ONEC_SWEEP_INTERVAL_MS, async () => void (await scheduledThroughCircuit(circuit, `sweep:${entity}`, sweep)), logger);
         })
       : [];
   // An outage nobody looks at is still reported before its waiting messages could age out.

@@ -351,3 +351,16 @@ export async function streamMaxAgeMs(bus: Bus, subjects: Subjects): Promise<numb
   const limited = ages.filter((age) => age > 0);
   return limited.length > 0 ? Math.min(...limited) : Number.POSITIVE_INFINITY;
 }
+
+/**
+ * A scheduled task (a sweep) through the circuit: when the circuit refuses it, the run ends
+ * quietly and the next one comes on schedule — the outage was logged once, by the circuit.
+ */
+export async function scheduledThroughCircuit<T>(circuit: Circuit, record: string, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await throughCircuit(circuit, record, work);
+  } catch (error) {
+    if (isSyncError(error) && error.code === "CIRCUIT_OPEN") return undefined;
+    throw error;
+  }
+}

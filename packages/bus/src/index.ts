@@ -26,7 +26,7 @@ export type { BucketSettings, BucketState, RateLimiter, SharedRateLimiterOptions
 export { errorEntry } from "./retry-policy";
 export type { RecordRetries } from "./retry-policy";
 export { natsErrorCode, isJetStreamNotFound } from "./nats-errors";
-export { admitCall, circuitAfterFailure, circuitKey, closedCircuit, createCircuit, defaultCircuitSettings, gateLimiter, CircuitStateSchema, CircuitViewSchema, circuitSubject, requestCircuits, serveCircuit, streamMaxAgeMs, throughCircuit } from "./circuit";
+export { admitCall, circuitAfterFailure, circuitKey, closedCircuit, createCircuit, defaultCircuitSettings, gateLimiter, CircuitStateSchema, CircuitViewSchema, circuitSubject, requestCircuits, scheduledThroughCircuit, serveCircuit, streamMaxAgeMs, throughCircuit } from "./circuit";
 export type { Admission, Circuit, CircuitOptions, CircuitSettings, CircuitState, CircuitView, TargetFailure } from "./circuit";
 export { circuitSettingsOf, outageConfig, retryPolicyOf } from "./outage-config";
 export type { OutageConfig } from "./outage-config";
