@@ -144,6 +144,9 @@ export interface CircuitOptions {
   now?: () => number;
 }
 
+/** Calls one probe may make (a command's reads and writes), counting the first. */
+const PROBE_CALLS = 10;
+
 export function circuitKey(target: System, url: string): string {
   return `circuit.${target}.${new URL(url).host.replace(/[^a-zA-Z0-9.-]/g, "_")}`;
 }
@@ -170,8 +173,12 @@ export function createCircuit(options: CircuitOptions): Circuit {
   const maxAgeMs = options.streamMaxAgeMs ?? 7 * 24 * 3600_000;
   let cached: CircuitState = closedCircuit(0);
   let readAt = -Infinity;
-  /** This process won the probe: its calls go out until the probe's outcome is known. */
+  /**
+   * This process won the probe: the probe's work (a command makes several calls) goes out until
+   * its outcome is known — at most PROBE_CALLS calls, so work arriving meanwhile cannot ride on it.
+   */
   let probingUntil = 0;
+  let probeCalls = 0;
   let lastAgeWarning = 0;
 
   const read = async () => {
@@ -228,7 +235,10 @@ export function createCircuit(options: CircuitOptions): Circuit {
     current,
     view,
     admit: async () => {
-      if (probingUntil > now()) return;
+      if (probingUntil > now() && probeCalls > 0) {
+        probeCalls--;
+        return;
+      }
       let s: CircuitState;
       try {
         s = await current();
@@ -246,6 +256,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
         }).catch(() => null);
         if (won && won.probeOwner === owner && won.status === "open") {
           probingUntil = now() + 60_000;
+          probeCalls = PROBE_CALLS - 1;
           logger.debug("circuit probe", { circuit: key });
           return;
         }
