@@ -62,7 +62,9 @@ export const ErrorCatalog = {
   ONEC_VERSION_MOVED: { scope: "record", kind: "retryable", meaning: "the object changed in 1C after Concord read it (docs/1c extension check)" },
   ONEC_REJECTED: { scope: "record", kind: "business", meaning: "1C refused the object (a configuration handler or a posting check)" },
   ONEC_NOT_FOUND: { scope: "record", kind: "business", meaning: "the 1C object does not exist" },
-  ONEC_UNKNOWN_FIELD: { scope: "target", kind: "permanent", system: "onec", trip: "at-once", meaning: "1C does not know a field Concord sends: the configuration differs from the one expected" },
+  // One object set's field, not the base as a whole: the command waits in the DLQ for a person
+  // (the policy or the configuration), while the rest of the flow to 1C goes on.
+  ONEC_UNKNOWN_FIELD: { scope: "record", kind: "permanent", meaning: "1C does not know a field Concord sends: the configuration differs from the one expected" },
   ONEC_INVALID: { scope: "record", kind: "business", meaning: "1C refused the request for this record (4xx)" },
   // Circuits
   CIRCUIT_OPEN: { scope: "target", kind: "retryable", meaning: "the target's circuit is open: no call was made, the work waits for the probe" },
