@@ -47,7 +47,8 @@ export const ErrorCatalog = {
   B24_NETWORK: { scope: "target", kind: "retryable", system: "bitrix24", trip: "distinct-records", meaning: "the portal could not be reached (refused, reset, DNS)" },
   B24_BAD_RESPONSE: { scope: "target", kind: "retryable", system: "bitrix24", trip: "distinct-records", meaning: "the portal answered with something that is not its JSON envelope (a proxy's error page)" },
   B24_RATE_LIMITER_UNAVAILABLE: { scope: "pipeline", kind: "retryable", meaning: "the shared rate limiter's state in NATS could not be read or written" },
-  B24_METHOD_NOT_FOUND: { scope: "target", kind: "permanent", system: "bitrix24", trip: "at-once", meaning: "the portal does not know the method (404, ERROR_METHOD_NOT_FOUND): wrong URL or a module is off" },
+  // Often one method a plan or module lacks, not the portal as a whole: the DLQ, not a pause of everything.
+  B24_METHOD_NOT_FOUND: { scope: "record", kind: "permanent", meaning: "the portal does not know the method (404, ERROR_METHOD_NOT_FOUND): wrong URL or a module is off" },
   B24_NOT_FOUND: { scope: "record", kind: "business", meaning: "the CRM record does not exist" },
   B24_REJECTED: { scope: "record", kind: "business", meaning: "the portal refused the call for this record without a code" },
   // 1C — the target as a whole
