@@ -200,9 +200,11 @@ export function createOnecWriter(deps: WriterDeps) {
       if (!current) throw permanent("TARGET_GONE", `counterparty ${pair.targetId} no longer exists in 1C`);
       const moved = movedSince(command, current);
       if (moved) return decideAgain("counterparty", current.Ref_Key, String(current.DataVersion), moved);
-      const body = await counterpartyChanges(command, current);
+      // A deal re-sending its customer only needs it to exist: the customer pair's own reconcile
+      // (which keeps its sync point) writes its fields, so a rename is written once, not twice.
+      const body = command.decidedAgainst ? await counterpartyChanges(command, current) : {};
       if (!filledRef(current.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
-      return patchOwned(OnecSets.counterparty, "counterparty", current, body, "counterparty");
+      return patchOwned(OnecSets.counterparty, "counterparty", current, body, command.decidedAgainst ? "counterparty" : "counterparty exists; its pair's reconcile keeps its fields");
     }
     const marker = customerInverseId(command.source);
     let sent: Record<string, unknown> = {};
