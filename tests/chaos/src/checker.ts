@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type postgres from "postgres";
-import { Headers, ONEC_ORIGINATOR_ID, type Subjects } from "@concord/contracts";
+import { Headers, ONEC_ORIGINATOR_ID, catalogEntry, type Subjects } from "@concord/contracts";
 import { stageToStatus, statusToStage, type Policy } from "@concord/policy";
 import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, concordMarker, type Clients, type Rec } from "./clients";
 import type { Secrets } from "./infra";
@@ -35,6 +35,8 @@ export interface CheckDeps {
   secrets: Secrets;
   logDir: string;
   writesPerAppliedBound: number;
+  /** The 1C outage's start and end (issue 11): dead letters of records failing meanwhile are the outage's. */
+  outageWindow: { from: number; to: number } | null;
 }
 
 export interface CheckReport {
@@ -44,6 +46,8 @@ export interface CheckReport {
   writes: { concord: number; applied: number; ratio: number };
   /** Invariant 8: values Concord does not own that were checked, and those found changed. */
   unowned: { checked: number; changed: number };
+  /** Issue 11: dead letters not of a poisoned record, and of them those whose failures fall in or after the 1C outage. */
+  outageLetters: { other: number; duringOutage: number };
 }
 
 interface MappingRow {
@@ -55,6 +59,7 @@ interface MappingRow {
   target_entity: string;
   target_id: string | null;
   state: string;
+  deleted: boolean;
 }
 
 /** Results that end a message's story at its stage ("accepted" and "retrying" do not). */
@@ -136,10 +141,10 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   const { sql, clients, policy, workload } = deps;
   const [deals, companies, crmProducts] = await Promise.all(["deal", "company", "product"].map((e) => clients.b24Admin<Rec[]>(`records/${e}`)));
   const [orders, counterparties, partners, onecProducts] = await Promise.all([ORDER_SET, COUNTERPARTY_SET, PARTNER_SET, PRODUCT_SET].map((s) => clients.onecRecords(s)));
-  const mappings = await sql<MappingRow[]>`select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state from id_mapping`;
+  const mappings = await sql<MappingRow[]>`select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state, deleted_at is not null as deleted from id_mapping`;
   const log = await sql<Array<{ message_id: string; stage: string; result: string; outcome_id: string }>>`select message_id, stage, result, outcome_id from exchange_log`;
-  const letters = await sql<Array<{ id: number; stage: string; error_code: string; error_message: string; system: string | null; entity: string | null; record_id: string | null }>>`
-    select id, stage, error_code, error_message, system, entity, record_id from dead_letters`;
+  const letters = await sql<Array<{ id: number; stage: string; error_code: string; error_message: string; system: string | null; entity: string | null; record_id: string | null; first_failed_at: Date; last_failed_at: Date }>>`
+    select id, stage, error_code, error_message, system, entity, record_id, first_failed_at, last_failed_at from dead_letters`;
 
   const dealById = new Map(deals!.map((d) => [String(d.ID), d]));
   const companyById = new Map(companies!.map((c) => [String(c.ID), c]));
@@ -153,14 +158,20 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     for (const end of ends) rowsOf.set(end, [...(rowsOf.get(end) ?? []), m]);
   }
   /** The other end of a record's confirmed pair (id on the other system), or null. */
-  const counterpartOf = (system: string, entity: string, id: unknown): { row: MappingRow; id: string } | null => {
-    const row = (rowsOf.get(key(system, entity, id)) ?? []).find((r) => r.state === "confirmed" && r.target_id);
+  const counterpartOf = (system: string, entity: string, id: unknown, states: readonly string[] = ["confirmed"]): { row: MappingRow; id: string } | null => {
+    const row = (rowsOf.get(key(system, entity, id)) ?? []).find((r) => states.includes(r.state) && r.target_id);
     if (!row) return null;
     return { row, id: row.source_system === system ? String(row.target_id) : row.source_id };
   };
   const crmBorn = workload.deals.filter((d) => !d.poisoned);
   const poisoned = new Set(workload.deals.filter((d) => d.poisoned).map((d) => d.id));
-  const onecBorn = new Set(workload.onecOrders.map((o) => o.ref.toLowerCase()));
+  // A manager's copy of a CRM-born deal's order carries the deal's number too: it is a record of
+  // its own (a 1C-born order with a deal of its own), not a duplicate of the original.
+  const copies = workload.identity.copies;
+  const copyRefs = new Set(copies.map((c) => c.ref.toLowerCase()));
+  const onecBornOrders = [...workload.onecOrders, ...copies];
+  const onecBorn = new Set(onecBornOrders.map((o) => o.ref.toLowerCase()));
+  const notCopy = (o: Rec) => !copyRefs.has(String(o.Ref_Key).toLowerCase());
   const crmBornIds = new Set(workload.deals.map((d) => d.id));
 
   // 1. No duplicates.
@@ -168,7 +179,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   const many = (what: string, groups: Map<string, Rec[]>, id: (r: Rec) => unknown) => {
     for (const [k, group] of groups) if (group.length > 1) dupes.push(`${what} ${k}: ${group.length} records (${group.map(id).join(", ")})`);
   };
-  many("1C orders for deal marker", groupBy(orders!, (o) => (/^B24-D-\d+$/.test(String(o.НомерПоДаннымКлиента)) ? String(o.НомерПоДаннымКлиента) : null)), (o) => o.Ref_Key);
+  many("1C orders for deal marker (copies aside)", groupBy(orders!.filter(notCopy), (o) => (/^B24-D-\d+$/.test(String(o.НомерПоДаннымКлиента)) ? String(o.НомерПоДаннымКлиента) : null)), (o) => o.Ref_Key);
   const bitrixMarker = (r: Rec) => (concordMarker(r)?.startsWith("concord:bitrix24:") ? concordMarker(r) : null);
   many("1C counterparties for", groupBy(counterparties!, bitrixMarker), (c) => c.Ref_Key);
   many("1C partners for", groupBy(partners!, bitrixMarker), (p) => p.Ref_Key);
@@ -193,7 +204,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
 
   // 2. Completeness: everything that should flow has exactly one mapped counterpart.
   const missing: string[] = [];
-  const ordersByMarker = groupBy(orders!, (o) => str(o.НомерПоДаннымКлиента));
+  const ordersByMarker = groupBy(orders!.filter(notCopy), (o) => str(o.НомерПоДаннымКлиента));
   const dealsByOrigin = groupBy(deals!, (d) => (d.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && d.ORIGIN_ID ? String(d.ORIGIN_ID).toLowerCase() : null));
   let dealsOk = 0;
   // A deal the workload could not finish (its own call failed for good) is not expected to flow.
@@ -201,9 +212,14 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     const deal = dealById.get(id);
     return deal !== undefined && ((deal.PRODUCT_ROWS as Rec[] | undefined) ?? []).length > 0 && Boolean(deal.COMPANY_ID);
   });
+  // A pair a 1C manager marked for deletion last is dead on purpose: its mapping row says "deleted"
+  // (invariant 11 checks that); it still counts as the record's one counterpart.
+  const markedLast = new Set(workload.identity.onecMarks.filter((m) => m.last === "mark").map((m) => m.ref.toLowerCase()));
+  const deadOk = (ref: string | undefined) => (ref !== undefined && markedLast.has(ref.toLowerCase()) ? ["confirmed", "deleted"] : ["confirmed"]);
   for (const { id } of flowing) {
     const deal = dealById.get(id) as Rec;
-    const pair = counterpartOf("bitrix24", "deal", id);
+    const own = (ordersByMarker.get(`B24-D-${id}`) ?? [])[0];
+    const pair = counterpartOf("bitrix24", "deal", id, deadOk(own ? String(own.Ref_Key) : undefined));
     const marked = ordersByMarker.get(`B24-D-${id}`) ?? [];
     if (!pair) missing.push(`deal ${id}: no confirmed mapping to a 1C order (${marked.length} orders carry its marker)`);
     else if (!orderByRef.has(pair.id.toLowerCase())) missing.push(`deal ${id}: mapped to 1C order ${pair.id}, which does not exist`);
@@ -212,8 +228,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     else dealsOk++;
   }
   let ordersOk = 0;
-  for (const { ref } of workload.onecOrders) {
-    const pair = counterpartOf("onec", "order", ref);
+  for (const { ref } of onecBornOrders) {
+    const pair = counterpartOf("onec", "order", ref, deadOk(ref));
     const mirrors = dealsByOrigin.get(ref.toLowerCase()) ?? [];
     if (!pair) missing.push(`1C order ${ref}: no confirmed mapping to a deal (${mirrors.length} deals carry its ORIGIN_ID)`);
     else if (!dealById.has(pair.id)) missing.push(`1C order ${ref}: mapped to deal ${pair.id}, which does not exist`);
@@ -227,7 +243,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     const companyId = str(dealById.get(id)?.COMPANY_ID);
     if (companyId) customersExpected.add(key("bitrix24", "company", companyId));
   }
-  for (const { ref } of workload.onecOrders) {
+  for (const { ref } of onecBornOrders) {
     const cp = str(orderByRef.get(ref.toLowerCase())?.Контрагент_Key);
     if (cp) customersExpected.add(key("onec", "counterparty", cp));
   }
@@ -240,9 +256,9 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   }
   // A product a manager put on a 1C order is mirrored (a confirmed pair); a product that reached a
   // 1C order from CRM rows was matched by article in 1C and needs no pair, only a CRM product.
-  const productsMirrored = new Set(workload.onecOrders.flatMap((o) => o.productRefs));
+  const productsMirrored = new Set(onecBornOrders.flatMap((o) => o.productRefs));
   const productsExpected = new Set(productsMirrored);
-  for (const { ref } of workload.onecOrders) for (const line of (orderByRef.get(ref.toLowerCase())?.Товары as Rec[] | undefined) ?? []) productsExpected.add(String(line.Номенклатура_Key).toLowerCase());
+  for (const { ref } of onecBornOrders) for (const line of (orderByRef.get(ref.toLowerCase())?.Товары as Rec[] | undefined) ?? []) productsExpected.add(String(line.Номенклатура_Key).toLowerCase());
   const crmSkus = new Set(skuOfCrmProduct.values());
   let productsOk = 0;
   for (const ref of productsExpected) {
@@ -261,7 +277,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     2,
     "completeness",
     missing,
-    `deals → 1C ${dealsOk}/${flowing.length}${flowing.length < crmBorn.length ? ` (${crmBorn.length - flowing.length} left unfinished by the workload)` : ""}, 1C orders → deals ${ordersOk}/${workload.onecOrders.length}, customers ${customersOk}/${customersExpected.size}, 1C products ${productsOk}/${productsExpected.size}`,
+    `deals → 1C ${dealsOk}/${flowing.length}${flowing.length < crmBorn.length ? ` (${crmBorn.length - flowing.length} left unfinished by the workload)` : ""}, 1C orders → deals ${ordersOk}/${onecBornOrders.length}${copies.length ? ` (${copies.length} of them a manager's copy of a CRM-born deal's order)` : ""}, customers ${customersOk}/${customersExpected.size}, 1C products ${productsOk}/${productsExpected.size}`,
   );
 
   // 3. Convergence of every mapped order pair, field by field, as the resolver compares them.
@@ -275,7 +291,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     if (m.state !== "confirmed" || !dealSide || !orderSide) continue;
     const deal = dealById.get(dealSide);
     const order = orderByRef.get(orderSide.toLowerCase());
-    if (!deal || !order) continue;
+    // A pair whose order is marked for deletion is judged by invariant 11 (deletes follow the last word).
+    if (!deal || !order || order.DeletionMark === true) continue;
     pairs++;
     const fields = compareOrder(deal, order, { policy, skuOfCrmProduct, skuOfOnecProduct, customerOf: (ref) => counterpartOf("onec", "counterparty", ref)?.id ?? null });
     if (fields.length === 0) equal++;
@@ -350,7 +367,15 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   for (const id of poisoned) if (!letters.some((l) => l.record_id === id)) dlqProblems.push(`poisoned deal ${id} is not in the DLQ`);
   if (dlqStream.state.messages !== letters.length) dlqProblems.push(`the DLQ stream holds ${dlqStream.state.messages} records, the dead_letters table ${letters.length}`);
   const poisonLetters = letters.filter((l) => l.record_id !== null && poisoned.has(l.record_id));
-  const inv5 = invariant(5, "DLQ = poisoned records", dlqProblems, `${poisoned.size} poisoned deals, ${new Set(poisonLetters.map((l) => l.record_id)).size} of them in the DLQ (${poisonLetters.length} letters, STATUS_UNMAPPED), ${letters.length - poisonLetters.length} other letters`);
+  // Issue 11: a letter of a record that failed during (or in the wake of) the 1C outage is the outage's; goal 0.
+  const otherLetters = letters.filter((l) => !(l.record_id !== null && poisoned.has(l.record_id)));
+  const outage = deps.outageWindow;
+  // A letter is the outage's when its error is target-wide (a 5xx, timeout, refused connection,
+  // rate limit or credential of the target as a whole), or when it is a 1C record's that failed
+  // during the 1C outage or its wake.
+  const targetWide = (code: string) => catalogEntry(code).scope !== "record";
+  const duringOutage = otherLetters.filter((l) => targetWide(l.error_code) || (outage !== null && l.system === "onec" && l.last_failed_at.getTime() >= outage.from && l.first_failed_at.getTime() <= outage.to + 60_000)).length;
+  const inv5 = invariant(5, "DLQ = poisoned records", dlqProblems, `${poisoned.size} poisoned deals, ${new Set(poisonLetters.map((l) => l.record_id)).size} of them in the DLQ (${poisonLetters.length} letters, STATUS_UNMAPPED), ${otherLetters.length} other letters (${duringOutage} of them caused by an outage)`);
 
   // 6. No secret in any log file of the run.
   const canaries = Object.entries(deps.secrets)
@@ -416,8 +441,90 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   // 8. Nothing Concord does not own changed: every value the 1C manager set there is still in 1C.
   const inv8 = checkUnowned({ workload, orderByRef, counterpartyByRef, skuOfCrmProduct, skuOfOnecProduct, dealOfOrder: (ref) => counterpartOf("onec", "order", ref)?.id ?? null });
 
+  // 11. Deletes and undeletes (issues 10, 11): each pair ends as its last delete or undelete said,
+  // whether its event arrived or was lost; a forged delete changed nothing; a renamed 1C product
+  // carries its name in the CRM.
+  const wrong: string[] = [];
+  const identity = workload.identity;
+  const markOf = (o: Rec | undefined) => o?.DeletionMark === true;
+  const ownOrders = (dealId: string) => ordersByMarker.get(`B24-D-${dealId}`) ?? [];
+  let deleted = 0;
+  let restored = 0;
+  for (const d of identity.crmDeletes) {
+    const deal = dealById.get(d.deal);
+    const own = ownOrders(d.deal);
+    if (d.last === "delete") {
+      deleted++;
+      if (deal) wrong.push(`deal ${d.deal}: deleted last, still in Bitrix24 (stage ${String(deal.STAGE_ID)})`);
+      for (const o of own) if (!markOf(o)) wrong.push(`deal ${d.deal}: deleted last (${d.lost} of ${d.steps} events lost), its 1C order ${String(o.Ref_Key)} is not marked for deletion`);
+      const row = (rowsOf.get(key("bitrix24", "deal", d.deal)) ?? [])[0];
+      if (row && row.state !== "deleted") wrong.push(`deal ${d.deal}: deleted last (${d.lost} of ${d.steps} events lost), its pair is recorded ${row.state}, not deleted`);
+    } else {
+      restored++;
+      if (!deal) wrong.push(`deal ${d.deal}: restored last, not in Bitrix24`);
+      else if (own.length !== 1) wrong.push(`deal ${d.deal}: restored last (${d.lost} of ${d.steps} events lost), ${own.length} 1C orders carry its number`);
+      else if (markOf(own[0])) wrong.push(`deal ${d.deal}: restored last (${d.lost} of ${d.steps} events lost), its 1C order ${String(own[0]?.Ref_Key)} is still marked for deletion`);
+    }
+  }
+  let marked = 0;
+  let unmarked = 0;
+  for (const m of identity.onecMarks) {
+    const order = orderByRef.get(m.ref.toLowerCase());
+    const pair = counterpartOf("onec", "order", m.ref, ["confirmed", "deleted"]);
+    const dealId = pair?.id ?? null;
+    const deal = dealId === null ? undefined : dealById.get(dealId);
+    const what = `${m.origin === "crm" ? "CRM-born deal's" : "1C-born"} order ${m.ref}${dealId ? ` (deal ${dealId})` : ""}`;
+    if (!order) {
+      wrong.push(`${what}: gone from 1C`);
+      continue;
+    }
+    if (!deal) {
+      wrong.push(`${what}: ${m.last === "mark" ? "marked" : "unmarked"} last, its deal is not in Bitrix24 (mapping ${dealId ?? "none"})`);
+      continue;
+    }
+    if (m.last === "mark") {
+      marked++;
+      if (!markOf(order)) wrong.push(`${what}: marked last, the mark is gone`);
+      if (pair?.row.state !== "deleted") wrong.push(`${what}: marked for deletion last, its pair is recorded ${pair?.row.state ?? "nowhere"}, not deleted`);
+      if (deal.STAGE_ID !== "LOSE" && !String(deal.STAGE_ID).endsWith(":LOSE")) wrong.push(`${what}: marked for deletion last (${m.lost} of ${m.steps} notifications lost), the deal is at ${String(deal.STAGE_ID)}, not LOSE`);
+    } else {
+      unmarked++;
+      // The pair is then compared field by field by invariant 3 (the stage back at the order's status).
+      if (markOf(order)) wrong.push(`${what}: unmarked last, marked again`);
+      if (pair?.row.state !== "confirmed") wrong.push(`${what}: unmarked last, its pair is recorded ${pair?.row.state ?? "nowhere"}, not revived`);
+    }
+  }
+  for (const id of identity.forged) {
+    const deal = dealById.get(id);
+    const pair = counterpartOf("bitrix24", "deal", id);
+    if (!deal) wrong.push(`deal ${id}: gone after a forged delete`);
+    else if (pair?.row.deleted) wrong.push(`deal ${id}: its pair is recorded deleted after a forged delete`);
+    else if (pair && markOf(orderByRef.get(pair.id.toLowerCase()))) wrong.push(`deal ${id}: its 1C order ${pair.id} is marked for deletion after a forged delete`);
+  }
+  let productsNamed = 0;
+  let productsUnpaired = 0;
+  for (const e of identity.productEdits) {
+    const pair = counterpartOf("onec", "product", e.ref);
+    if (!pair) {
+      productsUnpaired++;
+      continue;
+    }
+    const product = crmProducts!.find((p) => String(p.ID) === pair.id);
+    if (!product || product.NAME !== e.name) wrong.push(`1C product ${e.ref}: renamed to ${JSON.stringify(e.name)}${e.lost ? " (notification lost)" : ""}, CRM product ${pair.id} is ${JSON.stringify(product?.NAME)}`);
+    else productsNamed++;
+  }
+  const lostSteps = identity.crmDeletes.reduce((n, d) => n + d.lost, 0) + identity.onecMarks.reduce((n, m) => n + m.lost, 0);
+  const steps = identity.crmDeletes.reduce((n, d) => n + d.steps, 0) + identity.onecMarks.reduce((n, m) => n + m.steps, 0);
+  const inv11 = invariant(
+    11,
+    "deletes follow the last",
+    wrong,
+    `${steps} deletes and undeletes (${lostSteps} with their event lost): Bitrix24 ${deleted} deleted, ${restored} restored; 1C ${marked} marked, ${unmarked} unmarked; ${identity.forged.length} forged deletes changed nothing; ${productsNamed}/${identity.productEdits.length} renamed 1C products named so in the CRM${productsUnpaired ? ` (${productsUnpaired} not mirrored)` : ""}`,
+  );
+
   return {
-    invariants: [inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8.invariant],
+    outageLetters: { other: otherLetters.length, duringOutage },
+    invariants: [inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8.invariant, inv11],
     duplicates: dupes.length,
     losses: lost.length,
     writes: { concord: concordWrites, applied, ratio },

@@ -78,9 +78,10 @@ export function createClients(config: SystemConfig): Clients {
           if (WRITE_METHODS.test(method)) writes++;
           return result;
         } catch (error) {
-          // 4xx other than the rate limits is the user's own mistake: do not hide it.
+          // 4xx other than the rate limits is the user's own mistake: do not hide it. The user is
+          // patient (about a minute) while a noisy neighbour spends the portal's budget.
           const status = error instanceof HttpError ? error.status : 0;
-          if ((status >= 400 && status < 500 && status !== 429) || attempt >= 15) throw error;
+          if ((status >= 400 && status < 500 && status !== 429) || attempt >= 40) throw error;
           retries++;
           await sleep(Math.min(200 * attempt, 2_000));
         }

@@ -57,6 +57,11 @@ export async function startChaosSystem(options: {
   for (const name of appNames) ports[name] = await freePort(REPLICAS);
   mkdirSync(options.logDir, { recursive: true });
   const sweep = String(profile.sweepIntervalMs);
+  // Issue 11: the record retry budget is shorter than the 1C outage (an outage that counted
+  // against records would dead-letter them), probes of an open circuit at most this far apart
+  // (the default 5 minutes would outlast a ci run), and the existence check that finds deletes
+  // whose event was lost often enough to see within the run.
+  const outage = { RETRY_BUDGET_MS: String(profile.retryBudgetMs), CIRCUIT_PROBE_MIN_MS: "1000", CIRCUIT_PROBE_MAX_MS: String(profile.circuitProbeMaxMs) };
   const config: SystemConfig = {
     natsUrl: options.natsUrl,
     databaseUrl: options.databaseUrl,
@@ -78,6 +83,8 @@ export async function startChaosSystem(options: {
         CRM_SWEEP_INTERVAL_MS: sweep,
         CRM_SWEEP_OVERLAP_MS: "30000",
         CRM_LEASE_TTL_MS: "30000",
+        CRM_EXISTENCE_INTERVAL_MS: String(profile.existenceIntervalMs),
+        ...outage,
         ...(profile.crmRatePerSec ? { B24_RATE_PER_SEC: String(profile.crmRatePerSec) } : {}),
       },
       // A crashed writer's command comes back after AckWait and its pairs free up after the lease
@@ -88,6 +95,10 @@ export async function startChaosSystem(options: {
         // The lease lapses before the command comes back: a redelivery while the lease stands would only wait.
         ONEC_LEASE_TTL_MS: "15000",
         ONEC_ACK_WAIT_MS: "20000",
+        // Issue 10: the slow-commit phase makes order POSTs outlive this; a create cut so stays in
+        // doubt for twice this (ONEC_CREATE_SETTLE_MS's default) before a find settles it.
+        ONEC_TIMEOUT_MS: String(profile.onecTimeoutMs),
+        ...outage,
         ...(profile.onecRatePerSec ? { ONEC_RATE_PER_SEC: String(profile.onecRatePerSec) } : {}),
       },
     },

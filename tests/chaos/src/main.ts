@@ -10,13 +10,13 @@ import postgres from "postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createSubjects } from "@concord/contracts";
-import { startOwnNats, startOwnPostgres, type OwnServer } from "@concord/launcher";
+import { bitrix24WebhookBase, startOwnNats, startOwnPostgres, type OwnServer, type SystemConfig } from "@concord/launcher";
 import { freePort } from "@concord/testkit";
 import { loadPolicy } from "@concord/policy";
 import { check } from "./checker";
 import { createClients } from "./clients";
 import { waitDrained } from "./drain";
-import { planFaults, runFaults } from "./faults";
+import { createEventLoss, planFaults, runFaults } from "./faults";
 import { canarySecrets, startChaosSystem, type ChaosSystem } from "./infra";
 import { createRandom, Streams } from "./prng";
 import { profiles, type Profile } from "./profiles";
@@ -61,6 +61,38 @@ function parseOptions(argv: string[]): { profile: Profile; seed: number; rerun: 
   const seed = int("seed", values.seed) ?? randomInt(1, 1_000_000);
   const scale = [["--deals", values.deals], ["--onec-orders", values["onec-orders"]], ["--window-s", values["window-s"]]].filter(([, v]) => v !== undefined).flat();
   return { profile, seed, rerun: ["pnpm test:chaos --profile", profile.name, "--seed", seed, ...scale].join(" ") };
+}
+
+/**
+ * A forged delete: ONCRMDEALDELETE for a live deal, posted to ingress with the application token
+ * as Bitrix24 would (any replica; one may be down for a kill).
+ */
+async function forgeDelete(config: SystemConfig, dealId: string): Promise<void> {
+  const body = new URLSearchParams({ event: "ONCRMDEALDELETE", "data[FIELDS][ID]": dealId, ts: String(Math.floor(Date.now() / 1000)), "auth[application_token]": config.secrets.b24ApplicationToken });
+  for (let attempt = 0; ; attempt++) {
+    const port = config.ports.ingress + (attempt % 2) * 100;
+    const response = await fetch(`http://127.0.0.1:${port}/webhooks/bitrix24`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, signal: AbortSignal.timeout(10_000) }).catch(() => null);
+    if (response?.status === 202 || response?.status === 200) return;
+    if (attempt >= 20) throw new Error(`forged delete of deal ${dealId}: ingress answered ${response?.status ?? "nothing"}`);
+    await sleep(1_000);
+  }
+}
+
+/** Requests Concord makes to each target while nothing changes, over `ms`, and what they are. */
+async function watchIdle(clients: ReturnType<typeof createClients>, ms: number) {
+  type B24Stats = { requests: number; methods: Record<string, { calls: number }> };
+  type OnecStats = { sets: Record<string, Record<string, number>>; totals: Record<string, number> };
+  const onecRequests = (s: OnecStats) => ["GET", "POST", "PATCH", "DELETE", "Post", "Unpost"].reduce((n, k) => n + (s.totals[k] ?? 0), 0);
+  const [b0, o0] = [await clients.b24Admin<B24Stats>("stats"), await clients.onecAdmin<OnecStats>("stats")];
+  await sleep(ms);
+  const [b1, o1] = [await clients.b24Admin<B24Stats>("stats"), await clients.onecAdmin<OnecStats>("stats")];
+  const methods = Object.entries(b1.methods)
+    .map(([m, v]) => [m, v.calls - (b0.methods[m]?.calls ?? 0)] as const)
+    .filter(([, n]) => n > 0);
+  const sets = Object.entries(o1.sets)
+    .map(([set, v]) => [set, ["GET", "POST", "PATCH", "DELETE", "Post", "Unpost"].reduce((n, k) => n + (v[k] ?? 0) - (o0.sets[set]?.[k] ?? 0), 0)] as const)
+    .filter(([, n]) => n > 0);
+  return { ms, bitrix24: b1.requests - b0.requests, onec: onecRequests(o1) - onecRequests(o0), bitrix24Methods: Object.fromEntries(methods), onecSets: Object.fromEntries(sets) };
 }
 
 async function main(): Promise<number> {
@@ -120,7 +152,8 @@ async function main(): Promise<number> {
 
     const plan = planWorkload(profile, workloadRandom, seed);
     const faultPlan = planFaults(profile, faultRandom);
-    const workload = createWorkload(plan, clients, profile);
+    const loss = createEventLoss();
+    const workload = createWorkload(plan, clients, profile, { loss, forge: (dealId) => forgeDelete(chaos!.config, dealId) });
     await workload.prepare();
     // The 1C sweep's first run only records the versions it sees; let it pass before 1C orders appear.
     await sleep(Math.max(0, 3_000 - (Date.now() - started)));
@@ -130,13 +163,17 @@ async function main(): Promise<number> {
     const stopped = () => interrupted;
     const [workloadResult, faults] = await Promise.all([
       workload.run(windowStart, stopped).then((r) => (log("workload done"), r)),
-      runFaults(faultPlan, { profile, chaos, nats, postgres: pg, clients, log }, windowStart, stopped),
+      runFaults(faultPlan, { profile, chaos, nats, postgres: pg, clients, log, loss, neighbourUrl: `${bitrix24WebhookBase(chaos.config)}crm.deal.list.json` }, windowStart, stopped),
     ]);
     const faultsEnd = Date.now();
     log("faults off, every service back up; draining");
 
     const drain = await waitDrained({ sql, jsm, subjects, clients }, { quietMs: profile.quietMs, timeoutMs: profile.drainTimeoutMs, since: faultsEnd });
     log(drain.drained ? `drained ${(drain.drainMs / 1000).toFixed(1)} s after the faults` : `not drained after ${profile.drainTimeoutMs / 1000} s`);
+
+    // Issue 11: what an idle system asks of the targets — the sweeps' list pages and nothing else.
+    const idle = drain.drained ? await watchIdle(clients, profile.idleWatchMs) : null;
+    if (idle) log(`idle ${profile.idleWatchMs / 1000} s: ${idle.bitrix24} Bitrix24 and ${idle.onec} 1C requests`);
 
     const b24Stats = await clients.b24Admin<{ injectedFaults: Record<string, number> }>("stats");
     const onecStats = await clients.onecAdmin<{ injectedFaults: Record<string, number> }>("stats");
@@ -145,12 +182,12 @@ async function main(): Promise<number> {
     const sandboxFaults = {
       bitrix24Api: { "5xx": error ?? 0, timeout: timeout ?? 0, "rate limit": (rateLimit ?? 0) + (operationLimit ?? 0) },
       bitrix24Events: { duplicated: eventDuplicated ?? 0, reordered: eventReordered ?? 0, dropped: eventDropped ?? 0 },
-      onecApi: { "5xx": onecStats.injectedFaults.error ?? 0, timeout: onecStats.injectedFaults.timeout ?? 0, "lock conflict": onecStats.injectedFaults.lock ?? 0, "commit then fail": onecStats.injectedFaults.commitThenFail ?? 0 },
+      onecApi: { "5xx": onecStats.injectedFaults.error ?? 0, timeout: onecStats.injectedFaults.timeout ?? 0, "lock conflict": onecStats.injectedFaults.lock ?? 0, "commit then fail": onecStats.injectedFaults.commitThenFail ?? 0, "committed after the client left": onecStats.injectedFaults.slowCommit ?? 0 },
       onecNotifications: { duplicated: notifications.duplicated ?? 0, dropped: notifications.dropped ?? 0 },
     };
 
     log("checking the invariants");
-    const report = await check({ sql, js, jsm, subjects, clients, policy, workload: workloadResult, secrets, logDir, writesPerAppliedBound: profile.writesPerAppliedBound });
+    const report = await check({ sql, js, jsm, subjects, clients, policy, workload: workloadResult, secrets, logDir, writesPerAppliedBound: profile.writesPerAppliedBound, outageWindow: faults.outageWindow });
     const summary = {
       profile,
       seed,
@@ -160,12 +197,14 @@ async function main(): Promise<number> {
       sandboxFaults,
       unexpectedExits: chaos.unexpectedExits(),
       drain,
+      idle,
+      eventsLost: loss.windows(),
       check: report,
       wallMs: Date.now() - started,
       logDir,
       rerun,
     };
-    const checks = [...report.invariants, ...runChecks(summary)];
+    const checks = [...report.invariants, ...runChecks(summary)].sort((a, b) => a.id - b.id);
     console.log(renderReport(summary, checks));
     return checks.every((c) => c.pass) ? 0 : 1;
   } finally {

@@ -21,6 +21,10 @@ export interface RunSummary {
   sandboxFaults: SandboxFaultStats;
   unexpectedExits: Array<{ name: string; code: number | null; error?: string }>;
   drain: DrainResult;
+  /** Issue 11: requests Concord made to each target while the drained system sat idle. */
+  idle: { ms: number; bitrix24: number; onec: number; bitrix24Methods: Record<string, number>; onecSets: Record<string, number> } | null;
+  /** Windows in which a side's events were dropped on purpose (deletes, customer and product edits). */
+  eventsLost: { bitrix24: number; onec: number };
   check: CheckReport;
   wallMs: number;
   logDir: string;
@@ -77,6 +81,10 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["not Concord's (1C)", `${w.issue9.filledOrders} orders and ${w.issue9.filledCounterparties} counterparties created with them, ${w.issue9.unownedEdits} manager edits of them (${w.issue9.racingEdits} at once with a CRM edit of the pair; ${w.issue9.cancelledLines} lines cancelled)`],
       ["what 1C stores otherwise", `${w.issue9.longNames} CRM company titles over 100 characters`],
       ["deal rows set", `${w.issue9.discountedRows} with a discount, ${w.issue9.taxedRows} with a tax`],
+      ["deletes (issues 10, 11)", `${w.identity.crmDeletes.length} deals deleted in Bitrix24 (${w.identity.crmDeletes.filter((d) => d.last === "restore").length} restored from the recycle bin), ${w.identity.onecMarks.length} orders marked for deletion in 1C (${w.identity.onecMarks.filter((m) => m.last === "unmark").length} unmarked)`],
+      ["copies, forged deletes", `${w.identity.copies.length} 1C orders copied by a manager, ${w.identity.forged.length} forged ONCRMDEALDELETE posted to ingress`],
+      ["events lost on purpose", `${summary.eventsLost.bitrix24} Bitrix24 and ${summary.eventsLost.onec} 1C windows (deletes ${[...w.identity.crmDeletes, ...w.identity.onecMarks].reduce((n, d) => n + d.lost, 0)}, customer edits ${w.identity.customerEditsLost.crm} CRM / ${w.identity.customerEditsLost.onec} 1C, product renames ${w.identity.productEdits.filter((e) => e.lost).length} of ${w.identity.productEdits.length})`],
+      ["identity actions skipped", `${w.identity.skipped.length}${w.identity.skipped.length ? ` (${w.identity.skipped.slice(0, 3).join("; ")})` : ""}`],
       ["user calls refused, retried", String(summary.userRetries)],
       ["workload failures", String(w.failures.length)],
     ]),
@@ -93,6 +101,9 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["1C notification faults", `${sum(s.onecNotifications)} (${detail(s.onecNotifications) || "none"}; plus delays, reordering)`],
       ["API fault phases", detail(f.apiPhaseSeconds, " s")],
       ["event fault phases", detail(f.eventPhaseSeconds, " s")],
+      ["1C slow commits", `${f.slowCommitSeconds.toFixed(0)} s of order POSTs committed after Concord's ${summary.profile.onecTimeoutMs / 1000} s timeout`],
+      ["1C outage", `${(f.outageSeconds.errors + f.outageSeconds.silent).toFixed(0)} s (${f.outageSeconds.errors.toFixed(0)} s every request 500, ${f.outageSeconds.silent.toFixed(0)} s no answer; retry budget ${summary.profile.retryBudgetMs / 1000} s)`],
+      ["noisy neighbour", `${f.neighbour.seconds.toFixed(0)} s, ${f.neighbour.calls} calls of another client (${f.neighbour.refused} refused) on a budget of 50 at 2/s`],
     ]),
   );
   lines.push("", "invariants");
@@ -109,6 +120,14 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["losses found", String(check.losses)],
       ["writes per applied change", check.writes.ratio.toFixed(2)],
       ["unowned values changed", `${check.unowned.changed} of ${check.unowned.checked}`],
+      ["longest outage survived", `${(f.outageSeconds.errors + f.outageSeconds.silent).toFixed(0)} s of 1C (retry budget ${summary.profile.retryBudgetMs / 1000} s)`],
+      ["dead letters of outages", `${check.outageLetters.duringOutage} (goal 0; ${check.outageLetters.other} letters in all beside the poisoned deals')`],
+      [
+        "requests in an idle hour",
+        summary.idle
+          ? `${Math.round((summary.idle.bitrix24 * 3_600_000) / summary.idle.ms)} Bitrix24, ${Math.round((summary.idle.onec * 3_600_000) / summary.idle.ms)} 1C (measured ${summary.idle.ms / 1000} s at sweeps every ${summary.profile.sweepIntervalMs / 1000} s / ${summary.profile.onecSweepIntervalMs / 1000} s: ${detail(summary.idle.bitrix24Methods) || "none"}; ${detail(summary.idle.onecSets) || "none"})`
+          : "not measured (not drained)",
+      ],
       ["wall time", `${(summary.wallMs / 1000).toFixed(0)} s`],
       ["logs", summary.logDir],
       ["seed", `${summary.seed}  (again: ${summary.rerun})`],

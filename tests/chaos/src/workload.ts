@@ -3,6 +3,7 @@ import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, concordMarker, t
 import type { Profile } from "./profiles";
 import { createRandom, type Random } from "./prng";
 import { chaosGuid, createUnownedLedger, occurrences, type UnownedLedger } from "./unowned";
+import type { EventLoss } from "./faults";
 
 /**
  * The people: CRM users creating and editing deals over REST, a 1C manager creating, posting and
@@ -85,7 +86,17 @@ type Action =
   | { at: number; kind: "createDeal"; deal: number }
   | { at: number; kind: "createOnecOrder"; order: number }
   | { at: number; kind: "edit"; target: Target; crm: CrmChange | null; onec: OnecChange | null }
-  | { at: number; kind: "editCustomer"; target: Target; crm: CustomerCrmChange | null; onec: CustomerOnecChange | null };
+  | { at: number; kind: "editCustomer"; target: Target; crm: CustomerCrmChange | null; onec: CustomerOnecChange | null; lost: boolean }
+  /** Issue 10/11: a deal deleted in Bitrix24 or restored from its recycle bin (`lost`: its event dropped). */
+  | { at: number; kind: "crmDelete" | "crmRestore"; deal: number; lost: boolean }
+  /** A 1C manager marks an order for deletion or removes the mark (`lost`: the notification dropped). */
+  | { at: number; kind: "onecMark" | "onecUnmark"; target: Target; lost: boolean }
+  /** A 1C manager copies the order of a CRM-born deal: the copy keeps `НомерПоДаннымКлиента`. */
+  | { at: number; kind: "copy"; deal: number }
+  /** Someone with the application token posts ONCRMDEALDELETE for a live deal. */
+  | { at: number; kind: "forgedDelete"; deal: number }
+  /** A 1C manager renames a 1C-born product (1C is its master). */
+  | { at: number; kind: "editProduct"; product: number; n: number; lost: boolean };
 
 export interface Plan {
   seed: number;
@@ -116,6 +127,9 @@ function longName(base: string, length: number): string {
   if (chars[ONEC_NAME_LENGTH - 1] === " ") chars[ONEC_NAME_LENGTH - 1] = "-";
   return chars.join("");
 }
+
+/** When the 1C outage ends, as faults.ts plans it (at the latest): 1C-side identity actions need the pair. */
+export const outageEndOf = (profile: Profile) => Math.max(profile.faultWindowMs * 0.06 + profile.slowCommitPhaseMs + 1_000, profile.faultWindowMs * profile.onecOutageAt) + profile.onecOutageMs;
 
 export function planWorkload(profile: Profile, random: Random, seed: number): Plan {
   const window = profile.faultWindowMs;
@@ -226,16 +240,55 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
       });
     }
   };
+  // Issue 10/11: the records deleted (and maybe undeleted) get no other edits, so the last word
+  // on each is the delete or undelete the plan made. Drawn from a stream of their own.
+  const identity = createRandom(seed, 4);
+  const live = deals.flatMap((d, i) => (d.poisoned ? [] : [i]));
+  const take = (from: number[], n: number) => {
+    const out: number[] = [];
+    while (out.length < n && from.length > 0) out.push(from.splice(identity.int(0, from.length - 1), 1)[0] as number);
+    return out;
+  };
+  const crmDeleted = take(live, Math.min(profile.crmDeletes, Math.floor(live.length / 4)));
+  const onecMarkedDeals = take(live, Math.min(Math.ceil(profile.onecDeletes / 2), Math.floor(live.length / 4)));
+  const orderIndexes = onecOrders.map((_, i) => i);
+  const onecMarkedOrders = take(orderIndexes, Math.min(Math.floor(profile.onecDeletes / 2), Math.floor(onecOrders.length / 3)));
+  const untouched = new Set([...crmDeleted, ...onecMarkedDeals]);
+  const createdAt = new Map<string, number>();
   deals.forEach((deal, i) => {
     const at = random.int(0, createBy);
+    createdAt.set(`crm:${i}`, at);
     actions.push({ at, kind: "createDeal", deal: i });
-    if (!deal.poisoned) edits({ origin: "crm", index: i }, at, i);
+    if (!deal.poisoned && !untouched.has(i)) edits({ origin: "crm", index: i }, at, i);
   });
   onecOrders.forEach((_, i) => {
     const at = random.int(0, createBy);
+    createdAt.set(`onec:${i}`, at);
     actions.push({ at, kind: "createOnecOrder", order: i });
-    edits({ origin: "onec", index: i }, at, 1000 + i);
+    if (!onecMarkedOrders.includes(i)) edits({ origin: "onec", index: i }, at, 1000 + i);
   });
+  const lost = () => identity.chance(profile.lostEventShare);
+  // A deal deleted in Bitrix24 (its order then marked in 1C by Concord), half of them restored.
+  // 1C-side marks and copies need the pair, so they come after the 1C outage.
+  const afterOutage = Math.min(window * 0.9, outageEndOf(profile) + 3_000);
+  for (const i of crmDeleted) {
+    // A synced deal is deleted (see crmDelete): with the 1C outage, pairs form after it.
+    const at = Math.min(window * 0.9, Math.max((createdAt.get(`crm:${i}`) ?? 0) + identity.int(8_000, 20_000), profile.deleteUnsyncedDeals ? 0 : afterOutage - identity.int(5_000, 15_000)));
+    actions.push({ at, kind: "crmDelete", deal: i, lost: lost() });
+    if (identity.chance(0.5)) actions.push({ at: at + identity.int(12_000, 25_000), kind: "crmRestore", deal: i, lost: lost() });
+  }
+  const late = () => identity.int(afterOutage, Math.max(afterOutage + 1_000, window - 6_000));
+  const marks: Target[] = [...onecMarkedDeals.map((index) => ({ origin: "crm" as const, index })), ...onecMarkedOrders.map((index) => ({ origin: "onec" as const, index }))];
+  for (const target of marks) {
+    const at = late();
+    actions.push({ at, kind: "onecMark", target, lost: lost() });
+    if (identity.chance(0.5)) actions.push({ at: at + identity.int(8_000, 15_000), kind: "onecUnmark", target, lost: lost() });
+  }
+  for (const i of take(live, profile.copies)) actions.push({ at: late(), kind: "copy", deal: i });
+  for (const i of take(live, profile.forgedDeletes)) actions.push({ at: Math.min(window * 0.85, (createdAt.get(`crm:${i}`) ?? 0) + identity.int(10_000, window * 0.4)), kind: "forgedDelete", deal: i });
+  for (let n = 0; n < profile.productEdits; n++) {
+    actions.push({ at: identity.int(window * 0.2, editBy), kind: "editProduct", product: identity.int(0, Math.max(0, Math.ceil(profile.onecProducts / 2) - 1)), n: n + 1, lost: lost() });
+  }
   // Customers: the CRM renames (sometimes beyond 1C's 100 characters) or adds a phone while the
   // manager fills what Concord does not own on the counterparty — often at the same moment.
   const customerEdits = (target: Target, label: string) => {
@@ -246,7 +299,7 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
       const crm: CustomerCrmChange = random.chance(0.75) ? { kind: "rename", title: random.chance(profile.longNameShare) ? longName(title, LONG_NAME_LENGTH) : title } : { kind: "phone", phone: `+7 495 ${random.int(100, 999)}-${random.int(10, 99)}-${random.int(10, 99)}` };
       const roll = random.next();
       const onec: CustomerOnecChange = roll < 0.4 ? { kind: "address", value: `г. Казань, ул. Хаоса, д. ${random.int(1, 200)}` } : roll < 0.75 ? { kind: "fullName", value: `${label}, полное наименование ${n}` } : { kind: "legalForm" };
-      actions.push({ at: random.int(window * 0.2, editBy), kind: "editCustomer", target, crm: side === "onec" ? null : crm, onec: side === "crm" ? null : onec });
+      actions.push({ at: random.int(window * 0.2, editBy), kind: "editCustomer", target, crm: side === "onec" ? null : crm, onec: side === "crm" ? null : onec, lost: random.chance(profile.lostEventShare / 2) });
     }
   };
   companyTitles.forEach((_, k) => customerEdits({ origin: "crm", index: k }, `ООО Хаос ${seed}-${k + 1}`));
@@ -292,7 +345,26 @@ export interface WorkloadResult {
   };
   /** The workload's record of every value it set that Concord does not own, and the pairs' CRM row versions. */
   unowned: UnownedLedger;
+  /** Issues 10 and 11: deletes and undeletes, copies, forged deletes, product edits, events lost on purpose. */
+  identity: IdentityLedger;
   failures: string[];
+}
+
+export interface IdentityLedger {
+  /** Per deal deleted in Bitrix24: its last word (`delete` or `restore`), and every step's event lost or not. */
+  crmDeletes: Array<{ deal: string; last: "delete" | "restore"; steps: number; lost: number }>;
+  /** Per order marked in 1C: the order, its deal when known, the last word. */
+  onecMarks: Array<{ ref: string; origin: "crm" | "onec"; last: "mark" | "unmark"; steps: number; lost: number }>;
+  /** Copies of CRM-born deals' orders: the copy, the deal of the original, the copy's products. */
+  copies: Array<{ ref: string; of: string; productRefs: string[] }>;
+  /** Deals a forged delete was posted for (ingress answered). */
+  forged: string[];
+  /** 1C products renamed: the name they must carry in the CRM. */
+  productEdits: Array<{ ref: string; name: string; lost: boolean }>;
+  /** Customer edits made with their events lost, per side. */
+  customerEditsLost: { crm: number; onec: number };
+  /** Identity actions that found no pair to act on in time (skipped). */
+  skipped: string[];
 }
 
 function deferred<T>() {
@@ -338,7 +410,7 @@ function memo<T>(create: (index: number) => Promise<T>) {
   };
 }
 
-export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
+export function createWorkload(plan: Plan, clients: Clients, profile: Profile, deps: { loss: EventLoss; forge: (dealId: string) => Promise<void> }) {
   const result: WorkloadResult = {
     deals: [],
     onecOrders: [],
@@ -353,8 +425,10 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     counterparties: [],
     issue9: { filledOrders: 0, filledCounterparties: 0, unownedEdits: 0, racingEdits: 0, cancelledLines: 0, longNames: 0, discountedRows: 0, taxedRows: 0, postRefusals: [] },
     unowned: createUnownedLedger(),
+    identity: { crmDeletes: [], onecMarks: [], copies: [], forged: [], productEdits: [], customerEditsLost: { crm: 0, onec: 0 }, skipped: [] },
     failures: [],
   };
+  const identity = result.identity;
   const ledger = result.unowned;
   const crmProducts = new Map<string, number>();
   const skuOfRef = new Map<string, string>();
@@ -416,10 +490,14 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
   // read whole, so it is read less often as it grows (every 2 s up to 2,000 orders, 10 s at
   // 10,000): at 10,000 orders, reading it every 2 s took more CPU than Concord itself.
   let ordersCache: { at: number; size: number; byMarker: Map<string, string> } | null = null;
+  const copyRefs = new Set<string>();
   const orderOfDeal = async (dealId: string) => {
     if (!ordersCache || Date.now() - ordersCache.at > Math.max(2_000, ordersCache.size)) {
       const orders = await clients.onecRecords(ORDER_SET);
-      ordersCache = { at: Date.now(), size: orders.length, byMarker: new Map(orders.map((o) => [String(o.НомерПоДаннымКлиента), String(o.Ref_Key)])) };
+      // A manager's copy carries the same number: the deal's own order is the one that is no copy.
+      const byMarker = new Map<string, string>();
+      for (const o of orders) if (!copyRefs.has(String(o.Ref_Key).toLowerCase()) && !byMarker.has(String(o.НомерПоДаннымКлиента))) byMarker.set(String(o.НомерПоДаннымКлиента), String(o.Ref_Key));
+      ordersCache = { at: Date.now(), size: orders.length, byMarker };
     }
     return ordersCache.byMarker.get(`B24-D-${dealId}`) ?? null;
   };
@@ -659,11 +737,11 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     ]);
     const work: Array<Promise<void>> = [];
     if (crm) {
-      if (companyId) work.push(seats.use(() => applyCompany(k, k === null ? action.target.index : null, companyId, crm)));
+      if (companyId) work.push(seats.use(() => lossy("bitrix24", action.lost, () => applyCompany(k, k === null ? action.target.index : null, companyId, crm))));
       else result.editsWithoutCounterpart++;
     }
     if (onec) {
-      if (ref) work.push(seats.use(() => applyCounterparty(ref, onec)));
+      if (ref) work.push(seats.use(() => lossy("onec", action.lost, () => applyCounterparty(ref, onec))));
       else result.editsWithoutCounterpart++;
     }
     if (work.length === 2) {
@@ -672,6 +750,134 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
     }
     const settled = await Promise.allSettled(work);
     for (const s of settled) if (s.status === "rejected") throw s.reason;
+  }
+
+  /** Work done with its side's events lost (issue 11), or as usual. */
+  const lossy = async (side: "bitrix24" | "onec", lost: boolean, work: () => Promise<void>) => {
+    if (!lost) return work();
+    await deps.loss.during(side, work);
+    identity.customerEditsLost[side === "bitrix24" ? "crm" : "onec"]++;
+  };
+  const PAIR_WAIT_MS = 45_000;
+  /** Waits for a pair's other end longer than an edit does: the identity actions must act on pairs. */
+  async function pairOf<T>(find: () => Promise<T | null>): Promise<T | null> {
+    const deadline = Date.now() + PAIR_WAIT_MS;
+    for (;;) {
+      const found = await find();
+      if (found !== null || Date.now() > deadline) return found;
+      await sleep(1_500);
+    }
+  }
+  // The deletes of one record happen in plan order: an undelete waits for its delete.
+  const lastStep = new Map<string, Promise<unknown>>();
+  const inOrder = (key: string, step: () => Promise<void>) => {
+    const next = (lastStep.get(key) ?? Promise.resolve()).catch(() => undefined).then(step);
+    lastStep.set(key, next);
+    return next;
+  };
+
+  async function crmDelete(action: Extract<Action, { kind: "crmDelete" | "crmRestore" }>, seats: Seats) {
+    const id = await dealIds[action.deal]?.promise;
+    if (!id) return;
+    // A user deletes a deal that has synced (its 1C order exists), as the e2e tests do. A delete
+    // racing the resolver's first read of the deal dead-letters that event today (B24_NOT_FOUND
+    // from crm.deal.productrows.get when the deal goes between its two reads; seed 202): with
+    // `deleteUnsyncedDeals` the workload deletes without waiting, to expose it once fixed.
+    await inOrder(`crm:${action.deal}`, async () => {
+      if (action.kind === "crmDelete" && !profile.deleteUnsyncedDeals) {
+        if (!(await pairOf(() => seats.use(() => orderOfDeal(id))))) return void identity.skipped.push(`delete of deal ${id}: no 1C order after ${PAIR_WAIT_MS / 1000} s`);
+        // … and some time after it synced: Concord's link-back and its echo are read by then.
+        await sleep(8_000);
+      }
+      const entry = identity.crmDeletes.find((e) => e.deal === id);
+      if (action.kind === "crmRestore" && entry?.last !== "delete") return void identity.skipped.push(`restore of deal ${id}: it was not deleted`);
+      const step = async () => {
+        if (action.kind === "crmDelete") await clients.b24("crm.deal.delete", { id });
+        else await clients.b24Admin(`recyclebin/deal/${id}/restore`, { method: "POST" });
+      };
+      await seats.use(() => (action.lost ? deps.loss.during("bitrix24", step) : step()));
+      const e = entry ?? { deal: id, last: "delete" as const, steps: 0, lost: 0 };
+      if (!entry) identity.crmDeletes.push(e);
+      e.last = action.kind === "crmDelete" ? "delete" : "restore";
+      e.steps++;
+      if (action.lost) e.lost++;
+    });
+  }
+
+  async function onecMark(action: Extract<Action, { kind: "onecMark" | "onecUnmark" }>, seats: Seats) {
+    const { target } = action;
+    const own = await (target.origin === "crm" ? dealIds : orderRefs)[target.index]?.promise;
+    if (!own) return;
+    await inOrder(`${target.origin}:${target.index}`, async () => {
+      let entry = identity.onecMarks.find((e) => e.origin === target.origin && e.ref === (target.origin === "onec" ? own : e.ref) && (target.origin === "onec" || markedOf.get(target.index) === e.ref));
+      if (action.kind === "onecUnmark" && entry?.last !== "mark") return void identity.skipped.push(`unmark of ${target.origin}-born ${own}: it was not marked`);
+      let ref = entry?.ref ?? null;
+      if (!ref) {
+        // The manager marks an order that has synced: a CRM-born deal's order exists, a 1C-born order has its deal.
+        if (target.origin === "crm") ref = await pairOf(() => seats.use(() => orderOfDeal(own)));
+        else ref = (await pairOf(() => seats.use(() => dealOfOrder(own)))) ? own : null;
+      }
+      if (!ref) return void identity.skipped.push(`${action.kind} of ${target.origin}-born ${own}: no pair after ${PAIR_WAIT_MS / 1000} s`);
+      const orderRef = ref;
+      const step = async () => {
+        if (action.kind === "onecMark") {
+          // 1C refuses a deletion mark on a posted document: the manager unposts it first.
+          if ((await clients.onecRecord(ORDER_SET, orderRef)).Posted === true) await clients.onecAction(ORDER_SET, orderRef, "Unpost");
+          await clients.onecPatch(ORDER_SET, orderRef, { DeletionMark: true });
+        } else await clients.onecPatch(ORDER_SET, orderRef, { DeletionMark: false });
+      };
+      await seats.use(() => (action.lost ? deps.loss.during("onec", step) : step()));
+      if (!entry) {
+        entry = { ref: orderRef, origin: target.origin, last: "mark", steps: 0, lost: 0 };
+        identity.onecMarks.push(entry);
+        if (target.origin === "crm") markedOf.set(target.index, orderRef);
+      }
+      entry.last = action.kind === "onecMark" ? "mark" : "unmark";
+      entry.steps++;
+      if (action.lost) entry.lost++;
+    });
+  }
+  const markedOf = new Map<number, string>();
+
+  /** Header fields a copy in 1C does not take from its original: identity, state and what 1C derives. */
+  const NOT_COPIED = new Set(["Ref_Key", "Number", "Date", "DataVersion", "Posted", "DeletionMark", "СостояниеОплаты", "СостояниеОтгрузки", "СуммаДокумента"]);
+  async function copyOrder(action: Extract<Action, { kind: "copy" }>, seats: Seats) {
+    const dealId = await dealIds[action.deal]?.promise;
+    if (!dealId) return;
+    // The manager copies an order that is paired (the deal links back to it): a copy made while
+    // Concord's create of the original is still in doubt makes its settling find two records
+    // carrying the number, which Concord leaves to a person (CREATE_IN_DOUBT_AMBIGUOUS; seed 692527).
+    const paired = async () => {
+      const order = await orderOfDeal(dealId);
+      if (!order) return null;
+      const deal = await clients.b24<Rec>("crm.deal.get", { id: dealId });
+      return String(deal.ORIGIN_ID ?? "").toLowerCase() === order.toLowerCase() ? order : null;
+    };
+    const ref = await pairOf(() => seats.use(paired));
+    if (!ref) return void identity.skipped.push(`copy of deal ${dealId}'s order: not paired after ${PAIR_WAIT_MS / 1000} s`);
+    await seats.use(async () => {
+      const original = await clients.onecRecord(ORDER_SET, ref);
+      const header = Object.fromEntries(Object.entries(original).filter(([k]) => !k.includes("@") && !NOT_COPIED.has(k)));
+      const rows = ((original.Товары as Rec[] | undefined) ?? []).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.includes("@") && k !== "Ref_Key")));
+      const copy = await clients.onecCreate(ORDER_SET, { ...header, Товары: rows });
+      copyRefs.add(String(copy.Ref_Key).toLowerCase());
+      identity.copies.push({ ref: String(copy.Ref_Key), of: dealId, productRefs: rows.map((r) => String(r.Номенклатура_Key).toLowerCase()) });
+    });
+  }
+
+  async function forgedDelete(action: Extract<Action, { kind: "forgedDelete" }>) {
+    const id = await dealIds[action.deal]?.promise;
+    if (!id) return;
+    await deps.forge(id);
+    identity.forged.push(id);
+  }
+
+  async function editProduct(action: Extract<Action, { kind: "editProduct" }>, seats: Seats) {
+    const ref = await onecProduct(action.product);
+    const name = `Товар хаоса ${plan.onecProducts[action.product] as string}, правка ${action.n}`;
+    const step = async () => void (await clients.onecPatch(PRODUCT_SET, ref, { Description: name }));
+    await seats.use(() => (action.lost ? deps.loss.during("onec", step) : step()));
+    identity.productEdits = identity.productEdits.filter((e) => e.ref !== ref).concat({ ref, name, lost: action.lost });
   }
 
   return {
@@ -702,7 +908,12 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile) {
           if (action.kind === "createDeal") await seats.use(() => createDeal(action.deal));
           else if (action.kind === "createOnecOrder") await seats.use(() => createOnecOrder(action.order));
           else if (action.kind === "editCustomer") await editCustomer(action, seats);
-          else await edit(action, seats);
+          else if (action.kind === "crmDelete" || action.kind === "crmRestore") await crmDelete(action, seats);
+          else if (action.kind === "onecMark" || action.kind === "onecUnmark") await onecMark(action, seats);
+          else if (action.kind === "copy") await copyOrder(action, seats);
+          else if (action.kind === "forgedDelete") await forgedDelete(action);
+          else if (action.kind === "editProduct") await editProduct(action, seats);
+          else if (action.kind === "edit") await edit(action, seats);
         } catch (error) {
           result.failures.push(`${action.kind}: ${(error as Error).message}`);
         }
