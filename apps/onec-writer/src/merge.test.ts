@@ -72,7 +72,9 @@ describe("lineAmounts", () => {
   });
 
   it("is consistent the way UT 11's posting check recomputes it, for awkward numbers", () => {
-    for (const [price, list, qty, rate, incl] of [["33.33", "41.67", 3, "НДС20", true], ["99.99", "99.99", 7, "НДС10", false], ["0.01", "0.02", 1, "БезНДС", true]] as const) {
+    // 400 × 5 with VAT on top: net 1666.67, and a net price of 333.33 would fall 2 kopecks short.
+    expect(lineAmounts({ price: "400.00", quantity: 5 }, "НДС20", false)).toMatchObject({ Цена: 333.34, СуммаРучнойСкидки: 0.03, Сумма: 1666.67, СуммаНДС: 333.33 });
+    for (const [price, list, qty, rate, incl] of [["33.33", "41.67", 3, "НДС20", true], ["99.99", "99.99", 7, "НДС10", false], ["0.01", "0.02", 1, "БезНДС", true], ["400.00", "400.00", 5, "НДС20", false], ["123.45", "123.45", 7, "НДС20", false]] as const) {
       const a = lineAmounts({ price, listPrice: list, quantity: qty }, rate, incl);
       expect(Math.abs(a.Сумма - Math.round((a.Цена * qty - a.СуммаРучнойСкидки) * 100) / 100)).toBeLessThan(0.011);
       expect(a.СуммаРучнойСкидки).toBeGreaterThanOrEqual(0);

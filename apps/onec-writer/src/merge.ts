@@ -13,6 +13,11 @@ const EMPTY_REF = "00000000-0000-0000-0000-000000000000";
 const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
 const filled = (v: unknown) => typeof v === "string" && v !== "" && v !== EMPTY_REF;
 
+/** The smallest price in kopecks whose amount for `quantity` is at least `sum` (float noise below 0.0001 kopeck ignored). */
+function coveringPrice(sum: number, quantity: number): number {
+  return Math.ceil(Math.round((sum / quantity) * 1e6) / 1e4) / 100;
+}
+
 /** A row's owned amount columns, as UT 11's posting check recomputes them. */
 export interface LineAmounts {
   Количество: number;
@@ -37,8 +42,12 @@ export function lineAmounts(line: Pick<OnecOrderLine, "price" | "listPrice" | "q
   const quantity = line.quantity;
   const paid = Number(line.price);
   const list = Math.max(Number(line.listPrice ?? line.price), paid);
-  const price = round2(net(list));
   const sum = round2(net(paid * quantity));
+  // Rounded apart, the net list price can fall a kopeck short of the net amount (333.33 × 5 <
+  // 1666.67): then it is the smallest price that covers it, and the rest is the discount, so
+  // Сумма = Цена × Количество − СуммаРучнойСкидки holds as UT 11 checks it.
+  const rounded = round2(net(list));
+  const price = quantity > 0 && rounded * quantity < sum ? coveringPrice(sum, quantity) : rounded;
   const discount = Math.max(0, round2(price * quantity - sum));
   const vat = round2(pricesIncludeVat ? (sum * r) / (100 + r) : (sum * r) / 100);
   return {
