@@ -27,6 +27,7 @@ import {
   createSubjects,
   crmCommandId,
   idOn,
+  isSyncError,
   permanent,
   retryable,
   type CrmDealCompensate,
@@ -128,18 +129,27 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
         await report("echo", "the deal already holds these values");
         return;
       }
-      if (command.rows) {
-        // References first: every 1C product must have its CRM product before the rows are set.
-        const rows = [];
-        for (const row of command.rows) {
-          const product = await mapping.resolve(row.product, "bitrix24");
-          const productId = product?.state === "confirmed" ? idOn(product, "bitrix24") : null;
-          if (!productId) throw retryable("REFERENCE_NOT_READY", `1C product ${row.product.id} has no CRM product yet`, { retryAfterMs: 1_000 });
-          rows.push({ PRODUCT_ID: Number(productId), PRODUCT_NAME: row.name, PRICE: Number(row.price), QUANTITY: row.quantity });
+      try {
+        if (command.rows) {
+          // References first: every 1C product must have its CRM product before the rows are set.
+          const rows = [];
+          for (const row of command.rows) {
+            const product = await mapping.resolve(row.product, "bitrix24");
+            const productId = product?.state === "confirmed" ? idOn(product, "bitrix24") : null;
+            if (!productId) throw retryable("REFERENCE_NOT_READY", `1C product ${row.product.id} has no CRM product yet`, { retryAfterMs: 1_000 });
+            rows.push({ PRODUCT_ID: Number(productId), PRODUCT_NAME: row.name, PRICE: Number(row.price), QUANTITY: row.quantity });
+          }
+          await client.call("crm.deal.productrows.set", { id: command.dealId, rows });
         }
-        await client.call("crm.deal.productrows.set", { id: command.dealId, rows });
+        if (Object.keys(command.fields).length > 0) await client.updateDeal(command.dealId, command.fields);
+      } catch (error) {
+        // Deleted between the read above and the write: nothing to write; its delete event decides.
+        if (isSyncError(error) && error.code === "B24_NOT_FOUND" && !(await client.getDeal(command.dealId))) {
+          await report("skipped", "the deal was deleted meanwhile (its delete event decides)");
+          return;
+        }
+        throw error;
       }
-      if (Object.keys(command.fields).length > 0) await client.updateDeal(command.dealId, command.fields);
       await mapping.recordState(current.id, "bitrix24", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, command.syncView);
       if (command.markMappingDeleted) await mapping.markDeleted(current.id, "onec");
       await report("applied", `deal fields ${Object.keys(command.fields).join(", ")} set${command.markMappingDeleted ? "; mapping marked deleted" : ""}`);

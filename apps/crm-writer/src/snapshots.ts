@@ -1,5 +1,5 @@
 import type { Bitrix24Client } from "@concord/bitrix24-client";
-import type { CrmCustomer, DealSnapshotReply } from "@concord/contracts";
+import { isSyncError, type CrmCustomer, type DealSnapshotReply } from "@concord/contracts";
 import type { CrmCustomerSnapshot } from "@concord/contracts";
 import { toCustomer, toDealSnapshot } from "./snapshot";
 
@@ -8,7 +8,14 @@ export async function readDealSnapshot(client: Bitrix24Client, id: string, skuFi
   const deal = await client.getDeal(id);
   const fetchedAt = new Date();
   if (!deal) return { v: 1, type: "deal-snapshot", found: false, fetchedAt: fetchedAt.toISOString() };
-  const rows = await client.getDealProductRows(id);
+  let rows: Awaited<ReturnType<Bitrix24Client["getDealProductRows"]>>;
+  try {
+    rows = await client.getDealProductRows(id);
+  } catch (error) {
+    // Deleted between the two reads: the deal is gone (its delete event decides).
+    if (isSyncError(error) && error.code === "B24_NOT_FOUND") return { v: 1, type: "deal-snapshot", found: false, fetchedAt: new Date().toISOString() };
+    throw error;
+  }
   const productIds = [...new Set(rows.map((r) => String(r.PRODUCT_ID ?? "0")).filter((p) => p !== "0"))];
   const skus = new Map<string, string | null>();
   for (const productId of productIds) {
