@@ -130,11 +130,10 @@ export const profiles: Record<Profile["name"], Profile> = {
     drainTimeoutMs: 300_000,
     writesPerAppliedBound: 3,
     logLevel: "debug",
-    // Off in ci until crm-writer treats a deal that is gone as gone: the write-back of a new 1C
-    // order's number to a deal deleted a moment before was dead-lettered B24_NOT_FOUND (seed
-    // 457235; docs/reliability.md, "Found by the suite"). `long` keeps them.
-    crmDeletes: 0,
-    deleteUnsyncedDeals: false,
+    // crm-writer now takes a deal deleted between its read and its write as gone (seed 457235;
+    // docs/reliability.md, "Found by the suite").
+    crmDeletes: 4,
+    deleteUnsyncedDeals: true,
     onecDeletes: 4,
     copies: 3,
     forgedDeletes: 4,
