@@ -1,40 +1,20 @@
-import { ChangeEventSchema, createSubjects, retryable, type ChangeEvent } from "@concord/contracts";
+import { ChangeEventSchema, retryable, type ChangeEvent } from "@concord/contracts";
 import { createLogger } from "@concord/telemetry";
-import { testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
-import { connectBus, type Bus } from "./connection";
-import { ensureStreams } from "./streams";
+import { waitFor } from "@concord/testkit";
+import type { Bus } from "./connection";
 import { publishJson } from "./publish";
 import { startConsumer } from "./consumer";
-import { openStateStore, type StateStore } from "./state-store";
+import type { StateStore } from "./state-store";
+import { testEvent, useTestBus } from "./test-fixtures";
 
 const logger = createLogger("budget-test", "error");
-const subjects = createSubjects(uniqueNamespace("budget"));
+const { subjects, bus: testBus, state: testState } = useTestBus("budget");
 let bus: Bus;
 let state: StateStore;
-
-const event = (id: string): ChangeEvent => ({
-  v: 1,
-  type: "change",
-  system: "bitrix24",
-  entity: "deal",
-  sourceId: id,
-  action: "upsert",
-  sourceVersion: `v-${id}`,
-  occurredAt: new Date().toISOString(),
-  receivedAt: new Date().toISOString(),
-  via: "webhook",
-});
-
-beforeAll(async () => {
-  bus = await connectBus(testNatsUrl(), "budget-test");
-  await ensureStreams(bus.jsm, subjects);
-  state = await openStateStore(bus, subjects);
-});
-
-afterAll(async () => {
-  for (const name of Object.values(subjects.streams)) await bus.jsm.streams.delete(name).catch(() => undefined);
-  await bus.jsm.streams.delete(`KV_${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`).catch(() => undefined);
-  await bus.nc.close();
+const event = (id: string): ChangeEvent => testEvent(id);
+beforeAll(() => {
+  bus = testBus();
+  state = testState();
 });
 
 it("counts only a record's own failures, in the shared store, forgets them on success, and dead-letters when the time budget is spent", async () => {
