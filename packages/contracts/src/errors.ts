@@ -41,6 +41,26 @@ export function permanent(code: string, message: string, options?: SyncErrorOpti
   return new SyncError("permanent", code, message, options);
 }
 
+/**
+ * Not a failure: the message waits for a person's decision (an ambiguous business-key match).
+ * The consumer keeps it in the stream and looks again every `retryAfterMs`, without counting it
+ * against the retry budget, and never dead-letters it.
+ */
+export class HeldForDecision extends Error {
+  readonly decisionId: number;
+  readonly retryAfterMs: number;
+  constructor(decisionId: number, message: string, retryAfterMs = 10_000) {
+    super(message);
+    this.name = "HeldForDecision";
+    this.decisionId = decisionId;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export function isHeld(error: unknown): error is HeldForDecision {
+  return error instanceof HeldForDecision;
+}
+
 export function isSyncError(error: unknown): error is SyncError {
   return error instanceof SyncError;
 }

@@ -139,7 +139,19 @@ export type {
   ResyncRequest,
   DeadLetterSubjectInfo,
 } from "./dead-letter-operations";
-export { SyncError, retryable, permanent, isSyncError, parseRetryAfter } from "./errors";
+export { SyncError, HeldForDecision, retryable, permanent, isSyncError, isHeld, parseRetryAfter } from "./errors";
+export {
+  CandidateSchema,
+  DecisionActionSchema,
+  DecisionSchema,
+  DecisionOpenRequestSchema,
+  DecisionOpenReplySchema,
+  DecisionListRequestSchema,
+  DecisionListReplySchema,
+  DecisionDecideRequestSchema,
+  DecisionDecideReplySchema,
+} from "./decisions";
+export type { Candidate, DecisionAction, Decision, DecisionDecideRequest } from "./decisions";
 export type { FailureKind, FailureClass, SyncErrorOptions } from "./errors";
 export { changeEventId, commandId, crmCommandId, outcomeId } from "./dedupe";
 export { stableStringify, contentHash } from "./stable-hash";

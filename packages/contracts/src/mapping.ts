@@ -22,6 +22,12 @@ export const MappingSchema = z.object({
     .nullable()
     .default(null)
     .describe("A create was sent and is not confirmed: in doubt since then, until a find-before-create settles it"),
+  decision: z
+    .enum(["awaiting", "link", "create", "ignore"])
+    .nullable()
+    .default(null)
+    .describe("Business-key matching was ambiguous: awaiting a person, or what the person decided (link to `decisionTarget`, create new, ignore)"),
+  decisionTarget: z.string().nullable().default(null).describe("The record a person chose to link to"),
 });
 export type Mapping = z.infer<typeof MappingSchema>;
 
@@ -52,6 +58,7 @@ export const ConfirmRequestSchema = z.object({
   mappingId: z.number().int().positive(),
   targetId: z.string().min(1),
   owner: z.string().min(1).optional().describe("Fencing: applies only while this owner holds the pair's lease"),
+  createdBy: z.string().min(1).max(32).optional().describe("How the pair was found, when not by creating: match:<key>, decision"),
 });
 export type ConfirmRequest = z.infer<typeof ConfirmRequestSchema>;
 export const ConfirmReplySchema = z.object({ mapping: MappingSchema });

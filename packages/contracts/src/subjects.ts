@@ -35,6 +35,10 @@ export interface Subjects {
     /** The audit trail (served by mapping): record one action, list them. */
     readonly auditRecord: string;
     readonly auditList: string;
+    /** Decisions on ambiguous matches (served by mapping): a writer opens one; people list and decide. */
+    readonly decisionOpen: string;
+    readonly decisionList: string;
+    readonly decisionDecide: string;
   };
 }
 
@@ -83,6 +87,9 @@ export function createSubjects(namespace = "concord"): Subjects {
       dlqMark: `${ns}.rpc.dlq.mark`,
       auditRecord: `${ns}.rpc.audit.record`,
       auditList: `${ns}.rpc.audit.list`,
+      decisionOpen: `${ns}.rpc.mapping.decision-open`,
+      decisionList: `${ns}.rpc.decision.list`,
+      decisionDecide: `${ns}.rpc.decision.decide`,
     },
   };
 }

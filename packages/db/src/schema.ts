@@ -31,6 +31,12 @@ export const idMapping = pgTable(
      * a find-before-create after the settle delay says whether it happened (null otherwise).
      */
     createAttemptedAt: timestamp("create_attempted_at", { withTimezone: true }),
+    /**
+     * Business-key matching was ambiguous: `awaiting` a person, or what the person decided
+     * (`link` to `decision_target`, `create`, `ignore`); null when the keys decided alone.
+     */
+    decision: text("decision"),
+    decisionTarget: text("decision_target"),
     /** Short exclusive lease so one writer replica at a time works on the pair. */
     leaseOwner: text("lease_owner"),
     leaseUntil: timestamp("lease_until", { withTimezone: true }),
@@ -187,4 +193,40 @@ export const auditLog = pgTable(
     traceId: text("trace_id"),
   },
   (t) => [index("audit_log_target_idx").on(t.targetKind, t.targetId, t.at), index("audit_log_actor_idx").on(t.actor, t.at)],
+);
+
+/**
+ * Decisions people take when business keys cannot decide: the candidates found, why they could
+ * not decide, and what a person chose. At most one open decision per pair; never deleted.
+ */
+export const decisions = pgTable(
+  "decisions",
+  {
+    id: serial("id").primaryKey(),
+    mappingId: integer("mapping_id")
+      .notNull()
+      .references(() => idMapping.id),
+    sourceSystem: text("source_system").notNull(),
+    sourceEntity: text("source_entity").notNull(),
+    sourceId: text("source_id").notNull(),
+    targetSystem: text("target_system").notNull(),
+    targetEntity: text("target_entity").notNull(),
+    summary: text("summary").notNull(),
+    reason: text("reason").notNull(),
+    candidates: jsonb("candidates").$type<Array<{ id: string; label: string; keys: string[]; linkedTo: string | null }>>().notNull(),
+    /** open | decided */
+    status: text("status").notNull().default("open"),
+    /** link | create | ignore */
+    action: text("action"),
+    chosenId: text("chosen_id"),
+    decidedBy: text("decided_by"),
+    openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("decisions_open_uq")
+      .on(t.mappingId)
+      .where(sql`${t.status} = 'open'`),
+    index("decisions_status_idx").on(t.status, t.openedAt),
+  ],
 );
