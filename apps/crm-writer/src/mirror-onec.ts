@@ -1,6 +1,11 @@
 import { hostname } from "node:os";
 import {
+  ChangeEventSchema,
+  HeldForDecision,
   ONEC_ORIGINATOR_ID,
+  SchemaVersions,
+  changeEventId,
+  permanent,
   crmCommandId,
   idOn,
   retryable,
@@ -11,7 +16,9 @@ import {
   type OutcomeResult,
   type Subjects,
 } from "@concord/contracts";
-import { reportOutcome, type Bus, type MappingClient } from "@concord/bus";
+import { publishJson, reportOutcome, type Bus, type MappingClient } from "@concord/bus";
+import { matchedBy } from "@concord/policy";
+import { createCustomerMatcher } from "./matching";
 import type { Bitrix24Client, Bitrix24Record } from "@concord/bitrix24-client";
 import type { Logger } from "@concord/telemetry";
 
@@ -35,6 +42,7 @@ type MirrorCommand = CrmCustomerUpsert | CrmProductUpsert | CrmDealCreate;
 export function createOnecMirror(deps: MirrorDeps) {
   const { bus, subjects, mapping, client, logger } = deps;
   const owner = `crm-writer:${hostname()}:${process.pid}`;
+  const matchCustomer = createCustomerMatcher(client, mapping);
 
   async function findOne(method: string, filter: Record<string, unknown>): Promise<string | null> {
     const page = await client.call<{ result: Bitrix24Record[] }>(method, { filter, select: ["ID"], order: { ID: "ASC" }, start: -1 });
@@ -45,6 +53,8 @@ export function createOnecMirror(deps: MirrorDeps) {
   async function crmIdOf(ref: { system: "onec"; entity: "counterparty" | "product"; id: string }): Promise<{ entity: string; id: string }> {
     const pair = await mapping.resolve(ref, "bitrix24");
     const id = pair && pair.state === "confirmed" ? idOn(pair, "bitrix24") : null;
+    if (!id && pair?.decision === "awaiting") throw new HeldForDecision(null, `held: its ${ref.entity} ${ref.id} waits for a person's decision (concord decisions list)`);
+    if (!id && pair?.decision === "ignore") throw new CustomerIgnored(`its ${ref.entity} ${ref.id} is not synced (a person decided to ignore it)`);
     if (!pair || !id) throw retryable("REFERENCE_NOT_READY", `${ref.entity} ${ref.id} has no CRM counterpart yet`, { retryAfterMs: 1_000 });
     return { entity: pair.sourceSystem === "bitrix24" ? pair.sourceEntity : pair.targetEntity, id };
   }
@@ -64,14 +74,43 @@ export function createOnecMirror(deps: MirrorDeps) {
     return out;
   }
 
-  async function upsertCustomer(command: CrmCustomerUpsert, pair: Mapping): Promise<{ id: string; created: boolean }> {
+  /**
+   * Links an existing company or contact found by business keys (or chosen by a person): the pair
+   * is confirmed to it and it carries the counterparty's Ref_Key as its origin; its fields are
+   * then reconciled by the customer pair under the ownership rules (a recheck of the 1C record).
+   */
+  async function linkCustomer(command: CrmCustomerUpsert, pair: Mapping, id: string, createdBy: string): Promise<{ id: string; created: boolean; detail: string }> {
+    const method = `crm.${command.entity}`;
+    const current = await client.result<Bitrix24Record>(`${method}.get`, { id });
+    if (!current) throw permanent("TARGET_GONE", `${command.entity} ${id} (${createdBy}) no longer exists in Bitrix24`);
+    await mapping.confirm(pair.id, id, undefined, createdBy);
+    if (current.ORIGIN_ID !== command.source.id) await client.call(`${method}.update`, { id, fields: { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id } });
+    const now = new Date().toISOString();
+    const recheck = ChangeEventSchema.parse({ v: 1, type: "change", system: "onec", entity: "counterparty", sourceId: command.source.id, action: "upsert", sourceVersion: `linked@${pair.id}`, occurredAt: now, receivedAt: now, via: "recheck" });
+    await publishJson(bus.js, subjects.event("onec", "counterparty"), recheck, { msgId: changeEventId(recheck), schema: SchemaVersions.change });
+    return { id, created: false, detail: `linked to existing ${command.entity} ${id} (${createdBy})` };
+  }
+
+  async function upsertCustomer(command: CrmCustomerUpsert, pair: Mapping): Promise<{ id: string; created: boolean; detail?: string }> {
     const method = `crm.${command.entity}`;
     let id = idOn(pair, "bitrix24");
     let created = false;
     if (id) {
       if (Object.keys(command.fields).length > 0) await client.call(`${method}.update`, { id, fields: await replaceMultiFields(method, id, command.fields) });
     } else {
+      const whose = `1C counterparty ${command.source.id}`;
+      if (pair.decision === "awaiting") throw new HeldForDecision(null, `${whose} waits for a person's decision between existing CRM records (concord decisions list)`);
+      if (pair.decision === "link" && pair.decisionTarget) return linkCustomer(command, pair, pair.decisionTarget, "decision");
       const found = await findOne(`${method}.list`, { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id });
+      // Business keys before a create; Concord's own marker (a create cut before its confirm) comes first.
+      if (!found && pair.decision === null && command.match && command.match.lookups.length > 0) {
+        const match = await matchCustomer(command.entity, command.match, command.source);
+        if (match.kind === "one") return linkCustomer(command, pair, match.id, matchedBy(match.keys));
+        if (match.kind === "ambiguous") {
+          const decision = await mapping.openDecision(pair.id, command.match.summary, match.reason, match.candidates);
+          throw new HeldForDecision(decision.id, `${command.match.summary}: ${match.reason}; waits for decision ${decision.id} (concord decisions list)`);
+        }
+      }
       id = found ?? String(await client.result<number>(`${method}.add`, { fields: { ...command.fields, ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id } }));
       created = found === null;
     }
@@ -139,13 +178,27 @@ export function createOnecMirror(deps: MirrorDeps) {
         await report("skipped", "the pair was deleted", idOn(pair, "bitrix24"));
         return;
       }
-      const done =
-        command.type === "bitrix24.customer.upsert"
-          ? await upsertCustomer(command, pair)
-          : command.type === "bitrix24.product.upsert"
-            ? await createProduct(command, pair)
-            : await createDeal(command, pair);
-      await report(done.created ? "created" : "applied", `${targetEntity} ${done.created ? "created" : "found or updated"} for 1C ${command.source.entity} ${command.source.id}`, done.id);
+      if (idOn(pair, "bitrix24") === null && pair.decision === "ignore") {
+        await report("skipped", "not synced: a person decided to ignore this record's match", null);
+        return;
+      }
+      let done: { id: string; created: boolean; detail?: string };
+      try {
+        done =
+          command.type === "bitrix24.customer.upsert"
+            ? await upsertCustomer(command, pair)
+            : command.type === "bitrix24.product.upsert"
+              ? await createProduct(command, pair)
+              : await createDeal(command, pair);
+      } catch (error) {
+        if (!(error instanceof CustomerIgnored)) throw error;
+        await report("skipped", `deal not created: ${error.message}`, null);
+        return;
+      }
+      await report(done.created ? "created" : "applied", done.detail ?? `${targetEntity} ${done.created ? "created" : "found or updated"} for 1C ${command.source.entity} ${command.source.id}`, done.id);
     });
   };
 }
+
+/** A deal whose customer a person decided not to sync: skipped, not failed. */
+class CustomerIgnored extends Error {}

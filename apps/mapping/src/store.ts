@@ -24,6 +24,8 @@ function toMapping(row: Row): Mapping {
     deletedAt: iso(row.deletedAt),
     deletedBy: row.deletedBy as Mapping["deletedBy"],
     createAttemptedAt: iso(row.createAttemptedAt),
+    decision: row.decision as Mapping["decision"],
+    decisionTarget: row.decisionTarget,
   };
 }
 
@@ -106,12 +108,20 @@ export function createMappingStore(db: Database) {
    * Records the target id; idempotent for the same id, a conflict for a different one. With an
    * owner it is fenced: a writer whose lease expired during a slow call cannot confirm.
    */
-  async function confirm(mappingId: number, targetId: string, owner?: string): Promise<Mapping> {
+  async function confirm(mappingId: number, targetId: string, owner?: string, createdBy?: string): Promise<Mapping> {
     let rows: Row[];
     try {
       rows = await db
         .update(idMapping)
-        .set({ targetId, state: "confirmed", confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`, createAttemptedAt: null, lastSeenAt: new Date() })
+        .set({
+          targetId,
+          state: "confirmed",
+          confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`,
+          createAttemptedAt: null,
+          lastSeenAt: new Date(),
+          // A pair found by a business key or a person's decision says so (not "flow").
+          ...(createdBy ? { createdBy: sql`case when ${idMapping.targetId} is null then ${createdBy} else ${idMapping.createdBy} end` } : {}),
+        })
         .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId)), owner ? holds(owner) : undefined))
         .returning();
     } catch (error) {

@@ -42,3 +42,14 @@ export function markerMigration(record: OnecRecord, marker: string): Record<stri
   const kept = [...rows].sort((a, b) => Number(a.LineNumber) - Number(b.LineNumber));
   return { Комментарий: "", ДополнительныеРеквизиты: [...kept, ...markerRows(marker)].map((r, i) => ({ ...r, LineNumber: i + 1 })) };
 }
+
+/**
+ * A record Concord linked by business keys or a person's decision gets the marker too (the other
+ * attribute rows stay), so the pair can be rebuilt from the records; nothing when it has one.
+ */
+export function markerAdded(record: OnecRecord, marker: string): Record<string, unknown> {
+  const rows = rowsOf(record);
+  if (rows.some((r) => String(r.Свойство_Key).toLowerCase() === MARKER_PROPERTY)) return {};
+  const kept = [...rows].sort((a, b) => Number(a.LineNumber) - Number(b.LineNumber));
+  return { ДополнительныеРеквизиты: [...kept, ...markerRows(marker)].map((r, i) => ({ ...r, LineNumber: i + 1 })) };
+}

@@ -1,7 +1,7 @@
 import { nanos } from "@nats-io/nats-core";
 import { AckPolicy, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { z } from "zod";
-import { Headers, isSyncError, permanent, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
+import { Headers, isHeld, isSyncError, permanent, type HeldForDecision, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
 import { contextFromHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
 import type { Bus } from "./connection";
 import { decide, errorEntry, type RetryPolicy } from "./retry-policy";
@@ -158,6 +158,7 @@ export async function startConsumer<S extends z.ZodType>(
   };
 
   const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown) => {
+    if (isHeld(error)) return hold(msg, message, context, error);
     const entry = errorEntry(error);
     const record = message !== undefined && spec.outcomes ? spec.outcomes.describe(message).subject : null;
     // Also a record's failure whose cause is the target's (the circuit looks through causes).
@@ -199,6 +200,20 @@ export async function startConsumer<S extends z.ZodType>(
         },
         logger,
       );
+    }
+  };
+
+  /**
+   * Waiting for a person's decision is no failure: the message stays in the stream and is looked
+   * at again later, its retry budget starts afresh once it resumes, and it is never dead-lettered.
+   * The `held` outcome is reported once per message (attempts 0 makes its outcome id constant).
+   */
+  const hold = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: HeldForDecision) => {
+    msg.nak(error.retryAfterMs);
+    await forgetFailures(msg);
+    logger.info("held for a decision", { stage: spec.stage, msgId: context.msgId, decision: error.decisionId, reason: error.message });
+    if (spec.outcomes && message !== undefined) {
+      await reportOutcome(bus.js, subjects, { stage: spec.outcomes.stage, ...spec.outcomes.describe(message), result: "held", detail: error.message, attempts: 0, durationMs: 0 }, logger);
     }
   };
 

@@ -12,7 +12,9 @@ import {
   MarkDeletedReplySchema,
   ReviveReplySchema,
   ConflictsRecordReplySchema,
+  DecisionOpenReplySchema,
   retryable,
+  type Candidate,
   type Conflict,
   type ClaimRequest,
   type Mapping,
@@ -30,8 +32,11 @@ export function createMappingClient(nc: NatsConnection, subjects: Subjects) {
       (await requestRpc(nc, rpc.mappingResolve, { ref, targetSystem }, ResolveReplySchema)).mapping,
     claim: (request: ClaimRequest) => requestRpc(nc, rpc.mappingClaim, request, ClaimReplySchema),
     /** With the lease holder's token (from `withLease`) the confirm is fenced: a lost lease cannot confirm. */
-    confirm: async (mappingId: number, targetId: string, owner?: string) =>
-      (await requestRpc(nc, rpc.mappingConfirm, { mappingId, targetId, ...(owner ? { owner } : {}) }, ConfirmReplySchema)).mapping,
+    confirm: async (mappingId: number, targetId: string, owner?: string, createdBy?: string) =>
+      (await requestRpc(nc, rpc.mappingConfirm, { mappingId, targetId, ...(owner ? { owner } : {}), ...(createdBy ? { createdBy } : {}) }, ConfirmReplySchema)).mapping,
+    /** Business keys could not decide: open a decision for people (idempotent per pair); the pair awaits it. */
+    openDecision: async (mappingId: number, summary: string, reason: string, candidates: Candidate[]) =>
+      (await requestRpc(nc, rpc.decisionOpen, { mappingId, summary, reason, candidates }, DecisionOpenReplySchema)).decision,
     /** A create is about to be sent (`begin`: in doubt from now on) or failed for sure (`abandon`). Fenced. */
     createAttempt: async (mappingId: number, owner: string, action: "begin" | "abandon") =>
       (await requestRpc(nc, rpc.mappingCreateAttempt, { mappingId, owner, action }, CreateAttemptReplySchema)).mapping,

@@ -91,6 +91,9 @@ export const ErrorCatalog = {
   STATUS_UNMAPPED: { scope: "record", kind: "business", meaning: "a stage or status is missing from the policy's status map" },
   CATEGORY_INVALID: { scope: "record", kind: "business", meaning: "a deal's pipeline id is not a number" },
   MAPPING_NOT_FOUND: { scope: "record", kind: "permanent", meaning: "the mapping row named by a request does not exist" },
+  DECISION_NOT_FOUND: { scope: "record", kind: "permanent", meaning: "no decision has the id a person gave" },
+  DECISION_CLOSED: { scope: "record", kind: "permanent", meaning: "the decision was already taken; a second one is refused" },
+  NOT_A_CANDIDATE: { scope: "record", kind: "permanent", meaning: "a person chose to link a record that is not one of the decision's candidates" },
   MAPPING_CONFLICT: { scope: "record", kind: "permanent", meaning: "the mapping row is in a state the request does not allow" },
   // Concord's pipeline
   LEASE_LOST: { scope: "pipeline", kind: "retryable", meaning: "the pair's lease expired or passed to another writer mid-write; the next holder settles the pair" },

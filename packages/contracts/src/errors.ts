@@ -47,9 +47,9 @@ export function permanent(code: string, message: string, options?: SyncErrorOpti
  * against the retry budget, and never dead-letters it.
  */
 export class HeldForDecision extends Error {
-  readonly decisionId: number;
+  readonly decisionId: number | null;
   readonly retryAfterMs: number;
-  constructor(decisionId: number, message: string, retryAfterMs = 10_000) {
+  constructor(decisionId: number | null, message: string, retryAfterMs = 10_000) {
     super(message);
     this.name = "HeldForDecision";
     this.decisionId = decisionId;
