@@ -214,6 +214,32 @@ describe("parsePolicy", () => {
     ]);
   });
 
+  it("starts no flow in dry-run unless listed, and reads the listed ones", () => {
+    expect(loadPolicy(defaultPolicyPath).flows.dryRun).toEqual([]);
+    const text = edit(shipped, "  dryRun: []\n", "  dryRun: [orders.crmToOnec, customers]\n");
+    expect(parsePolicy(text, FILE).flows.dryRun).toEqual(["orders.crmToOnec", "customers"]);
+  });
+
+  it("names an unknown or repeated dry-run flow at its line", () => {
+    const unknown = edit(shipped, "  dryRun: []\n", "  dryRun:\n    - orders\n    - customers\n");
+    expect(problemsOf(unknown)).toEqual([
+      expect.objectContaining({ line: lineOf(unknown, "- orders"), path: "flows.dryRun.0", message: expect.stringContaining('unknown flow "orders"; expected "orders.crmToOnec" | "orders.onecToCrm" | "customers" | "products"') }),
+    ]);
+    const repeated = edit(shipped, "  dryRun: []\n", "  dryRun:\n    - customers\n    - customers\n");
+    expect(problemsOf(repeated)).toEqual([expect.objectContaining({ line: lineOf(repeated, "- customers") + 1, path: "flows.dryRun.1", message: 'flow "customers" is listed twice' })]);
+  });
+
+  it("reads the business keys and how they compare, and names a key a kind cannot use", () => {
+    expect(loadPolicy(defaultPolicyPath).matching).toEqual({
+      customer: { legalEntity: ["innKpp"], soleTrader: ["inn"], person: ["email", "phone"] },
+      normalise: { email: "lowercase", phone: "ruPhone" },
+    });
+    const text = edit(shipped, "    person: [email, phone]\n", "    person: [innKpp]\n");
+    expect(problemsOf(text)).toEqual([expect.objectContaining({ line: lineOf(text, "person: [innKpp]"), path: "matching.customer.person.0" })]);
+    const rule = edit(shipped, "phone: ruPhone }", "phone: e164 }");
+    expect(problemsOf(rule)).toEqual([expect.objectContaining({ path: "matching.normalise.phone" })]);
+  });
+
   it("names an unknown key at the top level and in flows", () => {
     const text = edit(edit(shipped, "product: { erpToCrm: true }", "product: { erpToCrm: true, crmToErp: true }"), "version: 1\n", "version: 1\ncolour: blue\n");
     expect(problemsOf(text)).toEqual([
