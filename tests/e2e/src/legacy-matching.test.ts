@@ -183,3 +183,26 @@ it("links a 1C-born order's counterparty to the CRM company with its INN + KPP i
   const [pair] = await t.sql<Array<{ target_id: string; created_by: string }>>`select target_id, created_by from id_mapping where source_system = 'onec' and source_entity = 'counterparty' and source_id = ${String(counterparty.Ref_Key).toLowerCase()}`;
   expect(pair).toEqual({ target_id: String(company), created_by: "match:innKpp" });
 });
+
+it("never matches a legacy product without an article by its empty article: its order waits for a person in the DLQ", async () => {
+  const product = await createInOnec("Catalog_Номенклатура", { Description: "Старый товар без артикула", Артикул: "" });
+  const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Дзета", Клиент: true, ЮрФизЛицо: "Компания" });
+  const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Дзета", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
+  const order = await createInOnec(ORDER_SET, {
+    Контрагент_Key: counterparty.Ref_Key,
+    Партнер_Key: partner.Ref_Key,
+    Статус: "НеСогласован",
+    Комментарий: "Заказ со старым товаром",
+    Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 1, Цена: 10, Сумма: 10 }],
+  });
+  const [letter] = await waitFor(
+    async () => {
+      const rows = await t.sql<Array<{ error_code: string }>>`select error_code from dead_letters where record_id = ${String(order.Ref_Key).toLowerCase()} or record_id = ${String(order.Ref_Key)}`;
+      return rows.length > 0 ? rows : undefined;
+    },
+    { timeoutMs: 60_000, what: "the dead letter of the order with a product without an article" },
+  );
+  expect(letter?.error_code).toBe("PRODUCT_WITHOUT_SKU");
+  expect(await t.b24<Rec[]>("crm.product.list", { filter: { NAME: "Старый товар без артикула" }, select: ["ID"] })).toHaveLength(0);
+  expect(await t.b24<Rec[]>("crm.deal.list", { filter: { ORIGIN_ID: order.Ref_Key }, select: ["ID"] })).toHaveLength(0);
+});
