@@ -8,6 +8,8 @@ import { COUNTERPARTY_SET, ORDER_SET, PARTNER_SET, PRODUCT_SET, concordMarker, t
 import type { Secrets } from "./infra";
 import { decodeDataVersion, occurrences, readField, type CrmRowsVersion } from "./unowned";
 import { ONEC_NAME_LENGTH, POISON_STAGE, type WorkloadResult } from "./workload";
+import type { DeciderResult } from "./legacy";
+import { checkMatching, keyDuplicates, readMatching, type MatchingReport } from "./matching-check";
 
 /**
  * Reads both sandboxes, the mapping, the exchange log, the dead letters, the streams and the
@@ -32,6 +34,8 @@ export interface CheckDeps {
   clients: Clients;
   policy: Policy;
   workload: WorkloadResult;
+  /** Issue 13: the decisions the person at the console took. */
+  decisions: DeciderResult;
   secrets: Secrets;
   logDir: string;
   writesPerAppliedBound: number;
@@ -48,6 +52,8 @@ export interface CheckReport {
   unowned: { checked: number; changed: number };
   /** Issue 11: dead letters not of a poisoned record, and of them those whose failures fall in or after the 1C outage. */
   outageLetters: { other: number; duringOutage: number };
+  /** Issue 13: legacy customers matched by keys and by people. */
+  matching: MatchingReport["figures"];
 }
 
 interface MappingRow {
@@ -139,7 +145,7 @@ async function readStream(js: JetStreamClient, jsm: JetStreamManager, stream: st
 
 export async function check(deps: CheckDeps): Promise<CheckReport> {
   const { sql, clients, policy, workload } = deps;
-  const [deals, companies, crmProducts] = await Promise.all(["deal", "company", "product"].map((e) => clients.b24Admin<Rec[]>(`records/${e}`)));
+  const [deals, companies, crmProducts, requisites] = await Promise.all(["deal", "company", "product", "requisite"].map((e) => clients.b24Admin<Rec[]>(`records/${e}`)));
   const [orders, counterparties, partners, onecProducts] = await Promise.all([ORDER_SET, COUNTERPARTY_SET, PARTNER_SET, PRODUCT_SET].map((s) => clients.onecRecords(s)));
   const mappings = await sql<MappingRow[]>`select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state, deleted_at is not null as deleted from id_mapping`;
   const log = await sql<Array<{ message_id: string; stage: string; result: string; outcome_id: string }>>`select message_id, stage, result, outcome_id from exchange_log`;
@@ -163,6 +169,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     if (!row) return null;
     return { row, id: row.source_system === system ? String(row.target_id) : row.source_id };
   };
+  // Issue 13: decisions and customer pairs; a deal or 1C order whose customer a person ignored is not expected to flow.
+  const matchingFacts = await readMatching(sql, workload.legacy);
   const crmBorn = workload.deals.filter((d) => !d.poisoned);
   const poisoned = new Set(workload.deals.filter((d) => d.poisoned).map((d) => d.id));
   // A manager's copy of a CRM-born deal's order carries the deal's number too: it is a record of
@@ -187,6 +195,9 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   many("CRM companies with ORIGIN_ID", groupBy(companies!, (c) => (c.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && c.ORIGIN_ID ? String(c.ORIGIN_ID).toLowerCase() : null)), (c) => c.ID);
   many("CRM products with XML_ID", groupBy(crmProducts!, (p) => str(p.XML_ID)), (p) => p.ID);
   for (const [end, rows] of rowsOf) if (rows.length > 1) dupes.push(`${end} is in ${rows.length} mapping rows (${rows.map((r) => r.id).join(", ")})`);
+  // Issue 13: one customer per business key on each side, unless people made more (before the run, or by a decision to create).
+  const byKey = keyDuplicates({ counterparties: counterparties!, companies: companies!, requisites: requisites!, legacy: workload.legacy, facts: matchingFacts });
+  dupes.push(...byKey.duplicates);
   // A record with no reason to exist: neither made by a person nor carrying the inverse id of one.
   for (const o of orders!) {
     const ref = String(o.Ref_Key).toLowerCase();
@@ -200,7 +211,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     if (!mirrorsOnecOrder && !linkedBack) dupes.push(`CRM deal ${String(d.ID)} was made by no one (ORIGIN_ID ${String(d.ORIGIN_ID ?? "")})`);
   }
   const checkedRecords = orders!.length + counterparties!.length + partners!.length + deals!.length + companies!.length + crmProducts!.length;
-  const inv1 = invariant(1, "no duplicates", dupes, `${checkedRecords} records and ${mappings.length} mapping rows checked, ${dupes.length} duplicates`);
+  const inv1 = invariant(1, "no duplicates", dupes, `${checkedRecords} records and ${mappings.length} mapping rows checked, ${dupes.length} duplicates (${byKey.preExisting} INN/KPP held by several records people made: legacy duplicates, creates they chose)`);
 
   // 2. Completeness: everything that should flow has exactly one mapped counterpart.
   const missing: string[] = [];
@@ -210,7 +221,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   // A deal the workload could not finish (its own call failed for good) is not expected to flow.
   const flowing = crmBorn.filter(({ id }) => {
     const deal = dealById.get(id);
-    return deal !== undefined && ((deal.PRODUCT_ROWS as Rec[] | undefined) ?? []).length > 0 && Boolean(deal.COMPANY_ID);
+    return deal !== undefined && ((deal.PRODUCT_ROWS as Rec[] | undefined) ?? []).length > 0 && Boolean(deal.COMPANY_ID) && !matchingFacts.ignored.deals.has(id);
   });
   // A pair a 1C manager marked for deletion last is dead on purpose: its mapping row says "deleted"
   // (invariant 11 checks that); it still counts as the record's one counterpart.
@@ -228,7 +239,8 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     else dealsOk++;
   }
   let ordersOk = 0;
-  for (const { ref } of onecBornOrders) {
+  const flowingOrders = onecBornOrders.filter((o) => !matchingFacts.ignored.onecOrders.has(o.ref.toLowerCase()));
+  for (const { ref } of flowingOrders) {
     const pair = counterpartOf("onec", "order", ref, deadOk(ref));
     const mirrors = dealsByOrigin.get(ref.toLowerCase()) ?? [];
     if (!pair) missing.push(`1C order ${ref}: no confirmed mapping to a deal (${mirrors.length} deals carry its ORIGIN_ID)`);
@@ -243,7 +255,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     const companyId = str(dealById.get(id)?.COMPANY_ID);
     if (companyId) customersExpected.add(key("bitrix24", "company", companyId));
   }
-  for (const { ref } of onecBornOrders) {
+  for (const { ref } of flowingOrders) {
     const cp = str(orderByRef.get(ref.toLowerCase())?.Контрагент_Key);
     if (cp) customersExpected.add(key("onec", "counterparty", cp));
   }
@@ -277,7 +289,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     2,
     "completeness",
     missing,
-    `deals → 1C ${dealsOk}/${flowing.length}${flowing.length < crmBorn.length ? ` (${crmBorn.length - flowing.length} left unfinished by the workload)` : ""}, 1C orders → deals ${ordersOk}/${onecBornOrders.length}${copies.length ? ` (${copies.length} of them a manager's copy of a CRM-born deal's order)` : ""}, customers ${customersOk}/${customersExpected.size}, 1C products ${productsOk}/${productsExpected.size}`,
+    `deals → 1C ${dealsOk}/${flowing.length}${flowing.length + matchingFacts.ignored.deals.size < crmBorn.length ? ` (${crmBorn.length - flowing.length - matchingFacts.ignored.deals.size} left unfinished by the workload)` : ""}, 1C orders → deals ${ordersOk}/${flowingOrders.length}${copies.length ? ` (${copies.length} of them a manager's copy of a CRM-born deal's order)` : ""}${matchingFacts.ignored.deals.size + matchingFacts.ignored.onecOrders.size ? ` (${matchingFacts.ignored.deals.size} deals and ${matchingFacts.ignored.onecOrders.size} 1C orders of customers a person ignored left out)` : ""}, customers ${customersOk}/${customersExpected.size}, 1C products ${productsOk}/${productsExpected.size}`,
   );
 
   // 3. Convergence of every mapped order pair, field by field, as the resolver compares them.
@@ -522,9 +534,14 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     `${steps} deletes and undeletes (${lostSteps} with their event lost): Bitrix24 ${deleted} deleted, ${restored} restored; 1C ${marked} marked, ${unmarked} unmarked; ${identity.forged.length} forged deletes changed nothing; ${productsNamed}/${identity.productEdits.length} renamed 1C products named so in the CRM${productsUnpaired ? ` (${productsUnpaired} not mirrored)` : ""}`,
   );
 
+  // 12. Matching decided by keys or by people (issue 13).
+  const matching = await checkMatching({ sql, legacy: workload.legacy, decider: deps.decisions, facts: matchingFacts, companies: companies!, counterparties: counterparties!, orders: orders!, deals: deals! });
+  const inv12 = invariant(12, "matching by keys/people", matching.problems, matching.summary);
+
   return {
     outageLetters: { other: otherLetters.length, duringOutage },
-    invariants: [inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8.invariant, inv11],
+    matching: matching.figures,
+    invariants: [inv1, inv2, inv3, inv4, inv5, inv6, inv7, inv8.invariant, inv11, inv12],
     duplicates: dupes.length,
     losses: lost.length,
     writes: { concord: concordWrites, applied, ratio },

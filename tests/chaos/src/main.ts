@@ -22,6 +22,7 @@ import { createRandom, Streams } from "./prng";
 import { profiles, type Profile } from "./profiles";
 import { renderReport, runChecks } from "./report";
 import { createWorkload, planWorkload } from "./workload";
+import { LEGACY_KINDS, createDecider, sourceKey, type LegacyGroupPlan } from "./legacy";
 
 function parseOptions(argv: string[]): { profile: Profile; seed: number; rerun: string } {
   const { values } = parseArgs({
@@ -57,6 +58,8 @@ function parseOptions(argv: string[]): { profile: Profile; seed: number; rerun: 
     counterparties: scaled(base.counterparties, onecOrders, base.onecOrders),
     onecProducts: scaled(base.onecProducts, onecOrders, base.onecOrders),
     faultWindowMs: (int("window-s", values["window-s"]) ?? base.faultWindowMs / 1000) * 1000,
+    // Issue 13: the legacy customers scale with the deals (at least one group of each kind).
+    legacy: { ...base.legacy, ...Object.fromEntries(LEGACY_KINDS.map((k) => [k, scaled(base.legacy[k], deals, base.deals)])) },
   };
   const seed = int("seed", values.seed) ?? randomInt(1, 1_000_000);
   const scale = [["--deals", values.deals], ["--onec-orders", values["onec-orders"]], ["--window-s", values["window-s"]]].filter(([, v]) => v !== undefined).flat();
@@ -161,6 +164,21 @@ async function main(): Promise<number> {
 
     const windowStart = Date.now();
     const stopped = () => interrupted;
+    // Issue 13: a person at the console takes the decisions ambiguous matches open, from now until the drain.
+    const legacyBySource = new Map<string, LegacyGroupPlan>();
+    plan.legacy.groups.forEach((g, i) => {
+      const seeded = workload.result.legacy[i];
+      for (const id of seeded?.crm ?? []) legacyBySource.set(sourceKey("bitrix24", "company", id), g);
+      for (const ref of seeded?.onec ?? []) legacyBySource.set(sourceKey("onec", "counterparty", ref), g);
+    });
+    const decider = createDecider({
+      consoleUrl: `http://127.0.0.1:${chaos.config.ports.console}`,
+      token: secrets.consoleApiToken,
+      groups: legacyBySource,
+      windowEnd: () => (Date.now() >= windowStart + profile.faultWindowMs ? windowStart + profile.faultWindowMs : null),
+      random: createRandom(seed, 6),
+      log,
+    });
     const [workloadResult, faults] = await Promise.all([
       workload.run(windowStart, stopped).then((r) => (log("workload done"), r)),
       runFaults(faultPlan, { profile, chaos, nats, postgres: pg, clients, log, loss, neighbourUrl: `${bitrix24WebhookBase(chaos.config)}crm.deal.list.json` }, windowStart, stopped),
@@ -170,6 +188,7 @@ async function main(): Promise<number> {
 
     const drain = await waitDrained({ sql, jsm, subjects, clients }, { quietMs: profile.quietMs, timeoutMs: profile.drainTimeoutMs, since: faultsEnd });
     log(drain.drained ? `drained ${(drain.drainMs / 1000).toFixed(1)} s after the faults` : `not drained after ${profile.drainTimeoutMs / 1000} s`);
+    const decisions = await decider.stop();
 
     // Issue 11: what an idle system asks of the targets — the sweeps' list pages and nothing else.
     const idle = drain.drained ? await watchIdle(clients, profile.idleWatchMs) : null;
@@ -187,7 +206,7 @@ async function main(): Promise<number> {
     };
 
     log("checking the invariants");
-    const report = await check({ sql, js, jsm, subjects, clients, policy, workload: workloadResult, secrets, logDir, writesPerAppliedBound: profile.writesPerAppliedBound, outageWindow: faults.outageWindow });
+    const report = await check({ sql, js, jsm, subjects, clients, policy, workload: workloadResult, decisions, secrets, logDir, writesPerAppliedBound: profile.writesPerAppliedBound, outageWindow: faults.outageWindow });
     const summary = {
       profile,
       seed,
@@ -199,6 +218,7 @@ async function main(): Promise<number> {
       drain,
       idle,
       eventsLost: loss.windows(),
+      decisions,
       check: report,
       wallMs: Date.now() - started,
       logDir,

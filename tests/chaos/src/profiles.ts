@@ -1,3 +1,5 @@
+import type { LegacyShares } from "./legacy";
+
 /** How big a run is: the workload, the fault window and the limits the run is judged by. */
 export interface Profile {
   name: "ci" | "long";
@@ -98,6 +100,12 @@ export interface Profile {
   existenceIntervalMs: number;
   /** After the drain: how long the idle system is watched to count its requests. */
   idleWatchMs: number;
+  /**
+   * Issue 13: legacy customers seeded on both sides before the faults (groups per kind; see
+   * legacy.ts), deals per `certain` customer, and how long after a decision shows up the person
+   * at the console takes it.
+   */
+  legacy: LegacyShares;
 }
 
 export const profiles: Record<Profile["name"], Profile> = {
@@ -150,6 +158,8 @@ export const profiles: Record<Profile["name"], Profile> = {
     circuitProbeMaxMs: 8_000,
     existenceIntervalMs: 10_000,
     idleWatchMs: 15_000,
+    // 12 deals and 5 1C orders on 12 legacy customers; 6 of them ambiguous (a person decides).
+    legacy: { certain: 2, certainOnec: 2, both: 1, branch: 1, soleTrader: 1, onecDuplicates: 3, crmDuplicates: 2, crmDuplicateDeals: 1, dealsPerCustomer: [1, 2], decisionDelayMs: [3_000, 30_000] },
   },
   long: {
     name: "long",
@@ -207,5 +217,6 @@ export const profiles: Record<Profile["name"], Profile> = {
     circuitProbeMaxMs: 60_000,
     existenceIntervalMs: 60_000,
     idleWatchMs: 60_000,
+    legacy: { certain: 60, certainOnec: 30, both: 15, branch: 10, soleTrader: 10, onecDuplicates: 25, crmDuplicates: 15, crmDuplicateDeals: 10, dealsPerCustomer: [1, 3], decisionDelayMs: [5_000, 180_000] },
   },
 };

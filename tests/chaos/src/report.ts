@@ -3,6 +3,7 @@ import type { DrainResult } from "./drain";
 import type { FaultCounts } from "./faults";
 import type { Profile } from "./profiles";
 import type { WorkloadResult } from "./workload";
+import type { DeciderResult } from "./legacy";
 
 /** What the sandboxes themselves counted (the dice they rolled). */
 export interface SandboxFaultStats {
@@ -25,6 +26,8 @@ export interface RunSummary {
   idle: { ms: number; bitrix24: number; onec: number; bitrix24Methods: Record<string, number>; onecSets: Record<string, number> } | null;
   /** Windows in which a side's events were dropped on purpose (deletes, customer and product edits). */
   eventsLost: { bitrix24: number; onec: number };
+  /** Issue 13: the decisions the person at the console took during the run. */
+  decisions: DeciderResult;
   check: CheckReport;
   wallMs: number;
   logDir: string;
@@ -65,6 +68,22 @@ export function runChecks(summary: Pick<RunSummary, "drain" | "unexpectedExits" 
   ];
 }
 
+/** The legacy records seeded before the run, by kind. */
+function legacySummary(w: WorkloadResult): string {
+  const kinds = new Map<string, number>();
+  for (const g of w.legacy) kinds.set(g.kind, (kinds.get(g.kind) ?? 0) + 1);
+  const crm = w.legacy.reduce((n, g) => n + g.crm.length, 0);
+  const onec = w.legacy.reduce((n, g) => n + g.onec.length, 0);
+  return `${w.legacy.length} (${detail(Object.fromEntries(kinds))}): ${crm} CRM companies with requisites, ${onec} 1C counterparties`;
+}
+
+function decisionSummary(d: DeciderResult): string {
+  const by = (a: string) => d.taken.filter((t) => t.action === a).length;
+  const waits = d.taken.map((t) => (t.decidedAt - t.seenAt) / 1000);
+  const wait = waits.length ? `, ${Math.min(...waits).toFixed(0)}–${Math.max(...waits).toFixed(0)} s after they showed` : "";
+  return `${d.taken.length} (link ${by("link")}, create ${by("create")}, ignore ${by("ignore")}; ${d.taken.reduce((n, t) => n + t.refused, 0)} links refused${wait}), ${d.open} open at the end, ${d.retries} console calls retried`;
+}
+
 export function renderReport(summary: RunSummary, checks: Invariant[]): string {
   const { workload: w, faults: f, sandboxFaults: s, check } = summary;
   const lines: string[] = [];
@@ -72,8 +91,8 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
   lines.push("workload");
   lines.push(
     ...table([
-      ["deals created in Bitrix24", `${w.deals.length} (${w.deals.filter((d) => d.poisoned).length} poisoned with stage UC_CHAOS1)`],
-      ["orders created in 1C", String(w.onecOrders.length)],
+      ["deals created in Bitrix24", `${w.deals.length} (${w.deals.filter((d) => d.poisoned).length} poisoned with stage UC_CHAOS1, ${w.deals.filter((d) => d.legacy).length} of legacy customers)`],
+      ["orders created in 1C", `${w.onecOrders.length} (${w.onecOrders.filter((o) => o.legacy).length} of legacy customers)`],
       ["new customers", `${w.companiesCreated} CRM companies, ${w.counterpartiesCreated} 1C counterparties`],
       ["new 1C products", String(w.onecProductsCreated)],
       ["edits", `${w.crmEdits} in Bitrix24, ${w.onecEdits} in 1C, ${w.bothSidesEdits} pairs edited on both sides at once`],
@@ -85,6 +104,8 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["copies, forged deletes", `${w.identity.copies.length} 1C orders copied by a manager, ${w.identity.forged.length} forged ONCRMDEALDELETE posted to ingress`],
       ["events lost on purpose", `${summary.eventsLost.bitrix24} Bitrix24 and ${summary.eventsLost.onec} 1C windows (deletes ${[...w.identity.crmDeletes, ...w.identity.onecMarks].reduce((n, d) => n + d.lost, 0)}, customer edits ${w.identity.customerEditsLost.crm} CRM / ${w.identity.customerEditsLost.onec} 1C, product renames ${w.identity.productEdits.filter((e) => e.lost).length} of ${w.identity.productEdits.length})`],
       ["identity actions skipped", `${w.identity.skipped.length}${w.identity.skipped.length ? ` (${w.identity.skipped.slice(0, 3).join("; ")})` : ""}`],
+      ["legacy customers (13)", legacySummary(w)],
+      ["decisions taken", decisionSummary(summary.decisions)],
       ["user calls refused, retried", String(summary.userRetries)],
       ["workload failures", String(w.failures.length)],
     ]),
@@ -120,6 +141,7 @@ export function renderReport(summary: RunSummary, checks: Invariant[]): string {
       ["losses found", String(check.losses)],
       ["writes per applied change", check.writes.ratio.toFixed(2)],
       ["unowned values changed", `${check.unowned.changed} of ${check.unowned.checked}`],
+      ["legacy customers matched", `${check.matching.linkedByKeys} linked by keys, ${check.matching.createdNew} branch${check.matching.createdNew === 1 ? "" : "es"} created anew; by people: link ${check.matching.decided.link}, create ${check.matching.decided.create}, ignore ${check.matching.decided.ignore}; ${check.matching.open} left open, ${check.matching.held} held outcomes`],
       ["longest outage survived", `${(f.outageSeconds.errors + f.outageSeconds.silent).toFixed(0)} s of 1C (retry budget ${summary.profile.retryBudgetMs / 1000} s)`],
       ["dead letters of outages", `${check.outageLetters.duringOutage} (goal 0; ${check.outageLetters.other} letters in all beside the poisoned deals')`],
       [

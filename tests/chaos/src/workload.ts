@@ -4,6 +4,7 @@ import type { Profile } from "./profiles";
 import { createRandom, type Random } from "./prng";
 import { chaosGuid, createUnownedLedger, occurrences, type UnownedLedger } from "./unowned";
 import type { EventLoss } from "./faults";
+import { planLegacy, type LegacyGroupResult, type LegacyPlan } from "./legacy";
 
 /**
  * The people: CRM users creating and editing deals over REST, a 1C manager creating, posting and
@@ -96,7 +97,10 @@ type Action =
   /** Someone with the application token posts ONCRMDEALDELETE for a live deal. */
   | { at: number; kind: "forgedDelete"; deal: number }
   /** A 1C manager renames a 1C-born product (1C is its master). */
-  | { at: number; kind: "editProduct"; product: number; n: number; lost: boolean };
+  | { at: number; kind: "editProduct"; product: number; n: number; lost: boolean }
+  /** Issue 13: a deal on a legacy CRM company, a 1C-born order on a legacy counterparty (legacy.ts). */
+  | { at: number; kind: "legacyDeal"; group: number; deal: number }
+  | { at: number; kind: "legacyOrder"; group: number; order: number };
 
 export interface Plan {
   seed: number;
@@ -107,6 +111,8 @@ export interface Plan {
   counterparties: CounterpartySpec[];
   /** Articles of the new 1C products. */
   onecProducts: string[];
+  /** Issue 13: customers that lived apart on both sides before the run, and their deals and orders. */
+  legacy: LegacyPlan;
   actions: Action[];
 }
 
@@ -304,15 +310,21 @@ export function planWorkload(profile: Profile, random: Random, seed: number): Pl
   };
   companyTitles.forEach((_, k) => customerEdits({ origin: "crm", index: k }, `ООО Хаос ${seed}-${k + 1}`));
   counterparties.forEach((_, c) => customerEdits({ origin: "onec", index: c }, `Из 1С ${seed}-${c + 1}`));
+  // Issue 13: drawn from a stream of its own (legacy.ts), so the rest of a seed's plan is unchanged.
+  const legacy = planLegacy(profile.legacy, window, seed, afterOutage);
+  legacy.groups.forEach((g, group) => {
+    g.deals.forEach((d, deal) => actions.push({ at: d.at, kind: "legacyDeal", group, deal }));
+    g.orders.forEach((o, order) => actions.push({ at: o.at, kind: "legacyOrder", group, order }));
+  });
   actions.sort((a, b) => a.at - b.at);
-  return { seed, deals, onecOrders, companyTitles, counterparties, onecProducts, actions };
+  return { seed, deals, onecOrders, companyTitles, counterparties, onecProducts, legacy, actions };
 }
 
 export interface WorkloadResult {
-  /** CRM-born deals that exist, by plan index. */
-  deals: Array<{ index: number; id: string; poisoned: boolean }>;
-  /** 1C-born orders that exist, with the 1C products the manager put on them. */
-  onecOrders: Array<{ index: number; ref: string; productRefs: string[] }>;
+  /** CRM-born deals that exist, by plan index (-1: a deal on a legacy customer). */
+  deals: Array<{ index: number; id: string; poisoned: boolean; legacy?: boolean }>;
+  /** 1C-born orders that exist, with the 1C products the manager put on them (-1: on a legacy counterparty). */
+  onecOrders: Array<{ index: number; ref: string; productRefs: string[]; legacy?: boolean }>;
   companiesCreated: number;
   counterpartiesCreated: number;
   onecProductsCreated: number;
@@ -347,6 +359,8 @@ export interface WorkloadResult {
   unowned: UnownedLedger;
   /** Issues 10 and 11: deletes and undeletes, copies, forged deletes, product edits, events lost on purpose. */
   identity: IdentityLedger;
+  /** Issue 13: the legacy records seeded on both sides, by group, with the deals and 1C orders made on them. */
+  legacy: LegacyGroupResult[];
   failures: string[];
 }
 
@@ -426,6 +440,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
     issue9: { filledOrders: 0, filledCounterparties: 0, unownedEdits: 0, racingEdits: 0, cancelledLines: 0, longNames: 0, discountedRows: 0, taxedRows: 0, postRefusals: [] },
     unowned: createUnownedLedger(),
     identity: { crmDeletes: [], onecMarks: [], copies: [], forged: [], productEdits: [], customerEditsLost: { crm: 0, onec: 0 }, skipped: [] },
+    legacy: [],
     failures: [],
   };
   const identity = result.identity;
@@ -880,6 +895,72 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
     identity.productEdits = identity.productEdits.filter((e) => e.ref !== ref).concat({ ref, name, lost: action.lost });
   }
 
+  /**
+   * Issue 13: customers that lived apart for years, seeded before the faults as people made them:
+   * a CRM company with its requisite (INN and KPP; a sole trader's preset has the INN only), a 1C
+   * counterparty with its partner, INN and KPP.
+   */
+  async function seedLegacy() {
+    for (const g of plan.legacy.groups) {
+      const crm: string[] = [];
+      for (const c of g.crm) {
+        const id = String(await clients.b24<number>("crm.company.add", { fields: { TITLE: c.title } }));
+        await clients.b24("crm.requisite.add", { fields: { ENTITY_TYPE_ID: 4, ENTITY_ID: id, PRESET_ID: g.crmKpp ? 1 : 2, NAME: c.title, RQ_INN: g.inn, ...(g.crmKpp ? { RQ_KPP: g.crmKpp } : {}) } });
+        crm.push(id);
+      }
+      const onec: string[] = [];
+      const partners: string[] = [];
+      for (const c of g.onec) {
+        const partner = await clients.onecCreate(PARTNER_SET, { Description: c.name, Клиент: true, ЮрФизЛицо: "Компания" });
+        const cp = await clients.onecCreate(COUNTERPARTY_SET, {
+          Description: c.name,
+          ИНН: g.inn,
+          ...(g.onecKpp ? { КПП: g.onecKpp } : {}),
+          ЮрФизЛицо: g.kind === "soleTrader" ? "ИндивидуальныйПредприниматель" : "ЮрЛицо",
+          Партнер_Key: partner.Ref_Key,
+        });
+        onec.push(String(cp.Ref_Key).toLowerCase());
+        partners.push(String(partner.Ref_Key));
+      }
+      legacyPartners.push(partners);
+      result.legacy.push({ label: g.label, kind: g.kind, inn: g.inn, crmKpp: g.crmKpp, onecKpp: g.onecKpp, crm, onec, deals: [], orders: [] });
+    }
+  }
+  const legacyPartners: string[][] = [];
+
+  async function legacyDeal(action: Extract<Action, { kind: "legacyDeal" }>) {
+    const group = result.legacy[action.group];
+    const spec = plan.legacy.groups[action.group]?.deals[action.deal];
+    const companyId = spec ? group?.crm[spec.company] : undefined;
+    if (!group || !spec || !companyId) return;
+    const id = String(await clients.b24<number>("crm.deal.add", { fields: { TITLE: `${group.label}: сделка ${action.deal + 1}`, COMPANY_ID: companyId, STAGE_ID: spec.stage } }));
+    result.deals.push({ index: -1, id, poisoned: false, legacy: true });
+    group.deals.push({ id, company: spec.company });
+    await setDealRows(id, spec.rows.map((r) => toCrmRow({ sku: r.sku, quantity: r.quantity, price: priceOf(r.sku) }, crmProducts.get(r.sku))));
+  }
+
+  async function legacyOrder(action: Extract<Action, { kind: "legacyOrder" }>, seats: Seats) {
+    const group = result.legacy[action.group];
+    const spec = plan.legacy.groups[action.group]?.orders[action.order];
+    const ref = spec ? group?.onec[spec.counterparty] : undefined;
+    const partner = spec ? legacyPartners[action.group]?.[spec.counterparty] : undefined;
+    if (!group || !spec || !ref || !partner) return;
+    // The manager takes an order for a customer the CRM already knows: once Concord linked the two.
+    if (spec.afterPair) {
+      const linked = async () => (concordMarker(await clients.onecRecord(COUNTERPARTY_SET, ref))?.startsWith("concord:bitrix24:") ? true : null);
+      if (!(await pairOf(() => seats.use(linked)))) return void identity.skipped.push(`1C order of legacy ${group.label}: its counterparty not linked after ${PAIR_WAIT_MS / 1000} s`);
+    }
+    await seats.use(async () => {
+      const lines: Rec[] = [];
+      for (const [n, line] of spec.lines.entries()) lines.push({ LineNumber: n + 1, Номенклатура_Key: await onecProductRef(line.sku), Количество: line.quantity, Цена: line.price, Сумма: line.quantity * line.price });
+      const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: ref, Партнер_Key: partner, Статус: "НеСогласован", Комментарий: `${group.label}: заказ из 1С ${action.order + 1}`, Товары: lines });
+      const orderRef = String(order.Ref_Key);
+      ledger.crmRows({ at: Date.now(), order: orderRef.toLowerCase(), skus: spec.lines.map((l) => l.sku) });
+      result.onecOrders.push({ index: -1, ref: orderRef, productRefs: lines.map((l) => String(l.Номенклатура_Key).toLowerCase()), legacy: true });
+      group.orders.push({ ref: orderRef.toLowerCase(), counterparty: spec.counterparty });
+    });
+  }
+
   return {
     result,
     /** Before the faults: the CRM catalog (one product per 1C article) and half of the customers. */
@@ -892,6 +973,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
       for (let k = 0; k < Math.ceil(plan.companyTitles.length / 2); k++) await company(k);
       for (let c = 0; c < Math.ceil(plan.counterparties.length / 2); c++) await counterparty(c);
       for (let p = 0; p < Math.ceil(plan.onecProducts.length / 2); p++) await onecProduct(p);
+      await seedLegacy();
     },
     /**
      * Runs the plan against the clock that started at `startedAt`: each action starts at its
@@ -913,6 +995,8 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
           else if (action.kind === "copy") await copyOrder(action, seats);
           else if (action.kind === "forgedDelete") await forgedDelete(action);
           else if (action.kind === "editProduct") await editProduct(action, seats);
+          else if (action.kind === "legacyDeal") await seats.use(() => legacyDeal(action));
+          else if (action.kind === "legacyOrder") await legacyOrder(action, seats);
           else if (action.kind === "edit") await edit(action, seats);
         } catch (error) {
           result.failures.push(`${action.kind}: ${(error as Error).message}`);
