@@ -37,7 +37,7 @@ export const ResyncBodySchema = ResyncRequestSchema;
 /** `GET /api/audit?targetKind=&targetId=&actor=&limit=`: the audit trail, newest first. */
 export const AuditQuerySchema = z
   .object({
-    targetKind: z.enum(["dead-letter", "record", "filter"]).optional(),
+    targetKind: z.enum(["dead-letter", "record", "filter", "flow"]).optional(),
     targetId: z.string().min(1).max(500).optional(),
     actor: z.string().min(1).max(100).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),

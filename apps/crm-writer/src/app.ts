@@ -5,6 +5,7 @@ import {
   connectBus,
   createCircuit,
   createMappingClient,
+  createFlowModes,
   createSharedRateLimiter,
   ensureStreams,
   gateLimiter,
@@ -44,6 +45,7 @@ import { createOnecMirror } from "./mirror-onec";
 import { createCrmSweep } from "./sweep";
 import { createDealExistenceCheck } from "./existence";
 import { bindOfflineEvents, createOfflineEventReader } from "./offline-events";
+import { createCrmDryRun } from "./dry-run";
 
 /** The only process that talks to Bitrix24: snapshots on request, and CRM write commands. */
 export async function createApp(config: CrmWriterConfig, logger: Logger) {
@@ -178,6 +180,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     await reportOutcome(bus.js, subjects, { ...base, result: "compensated", detail, durationMs: Date.now() - started }, logger);
   }
 
+  const dryRun = createCrmDryRun({ bus, subjects, mapping, client, logger, modes: createFlowModes(state), skuField: config.CRM_PRODUCT_SKU_FIELD });
   const mirror = createOnecMirror({ bus, subjects, mapping, client, logger, leaseTtlMs: config.CRM_LEASE_TTL_MS, skuField: config.CRM_PRODUCT_SKU_FIELD });
 
   const commands = await startConsumer(
@@ -198,6 +201,8 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       // would only wait (and risk AckWait).
       concurrency: config.B24_BATCH_MAX > 1 ? 32 : 4,
       handle: (command, context) => {
+        // Decided in dry-run: reported, never written (even if the flow went live meanwhile).
+        if (command.type !== "bitrix24.deal.compensate" && command.dryRun) return dryRun(command, command.dryRun, context.deliveryCount);
         if (command.type === "bitrix24.deal.link") return linkDeal(command, bus, subjects, context.deliveryCount);
         if (command.type === "bitrix24.deal.update") return updateDeal(command, context.deliveryCount);
         if (command.type === "bitrix24.deal.compensate") return compensateDeal(command, context.deliveryCount);

@@ -1,5 +1,7 @@
+import { and, desc, eq, gte, inArray, like, or, type SQL } from "drizzle-orm";
+import type { z } from "zod";
 import { exchangeLog, type Database } from "@concord/db";
-import { outcomeId, type Outcome } from "@concord/contracts";
+import { outcomeId, type ExchangeEntry, type ExchangeListRequestSchema, type Outcome } from "@concord/contracts";
 
 /** Appends an outcome to the exchange log; a repeated delivery of the same outcome is a no-op. */
 export async function recordOutcome(db: Database, outcome: Outcome): Promise<void> {
@@ -23,4 +25,51 @@ export async function recordOutcome(db: Database, outcome: Outcome): Promise<voi
       traceId: outcome.traceId,
     })
     .onConflictDoNothing();
+}
+
+type Row = typeof exchangeLog.$inferSelect;
+
+function toEntry(row: Row): ExchangeEntry {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    stage: row.stage,
+    messageId: row.messageId,
+    subject: { system: row.system as ExchangeEntry["subject"]["system"], entity: row.entity as ExchangeEntry["subject"]["entity"], id: row.recordId },
+    target:
+      row.targetSystem && row.targetEntity && row.targetId
+        ? { system: row.targetSystem as ExchangeEntry["subject"]["system"], entity: row.targetEntity as ExchangeEntry["subject"]["entity"], id: row.targetId }
+        : null,
+    result: row.result,
+    detail: row.detail,
+    attempts: row.attempts,
+    traceId: row.traceId,
+  };
+}
+
+/**
+ * Exchange-log rows by result, stage, record kind and time, newest first; with
+ * `distinctRecords`, only the newest row of each record (what a switch to live decides again).
+ */
+export async function listExchange(db: Database, request: z.output<typeof ExchangeListRequestSchema>): Promise<{ entries: ExchangeEntry[] }> {
+  const conditions: SQL[] = [];
+  if (request.result) conditions.push(eq(exchangeLog.result, request.result));
+  if (request.stages && request.stages.length > 0) conditions.push(inArray(exchangeLog.stage, request.stages));
+  if (request.subjects && request.subjects.length > 0) {
+    conditions.push(or(...request.subjects.map((s) => and(eq(exchangeLog.system, s.system), eq(exchangeLog.entity, s.entity)))) as SQL);
+  }
+  if (request.since) conditions.push(gte(exchangeLog.at, new Date(request.since)));
+  if (request.detailPrefix) conditions.push(like(exchangeLog.detail, `${request.detailPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+  const where = conditions.length > 0 ? and(...conditions) : undefined;
+  if (!request.distinctRecords) {
+    const rows = await db.select().from(exchangeLog).where(where).orderBy(desc(exchangeLog.at), desc(exchangeLog.id)).limit(request.limit);
+    return { entries: rows.map(toEntry) };
+  }
+  const rows = await db
+    .selectDistinctOn([exchangeLog.system, exchangeLog.entity, exchangeLog.recordId])
+    .from(exchangeLog)
+    .where(where)
+    .orderBy(exchangeLog.system, exchangeLog.entity, exchangeLog.recordId, desc(exchangeLog.at), desc(exchangeLog.id))
+    .limit(request.limit);
+  return { entries: rows.map(toEntry).sort((a, b) => b.at.localeCompare(a.at)) };
 }

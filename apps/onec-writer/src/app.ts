@@ -4,6 +4,7 @@ import {
   connectBus,
   createCircuit,
   createMappingClient,
+  createFlowModes,
   createSharedRateLimiter,
   ensureStreams,
   gateLimiter,
@@ -51,6 +52,7 @@ export async function createApp(config: OnecWriterConfig, logger: Logger) {
     lengths: { get: async (key) => (await state.getJson<number>(key))?.value ?? null, put: (key, length) => state.putJson(key, length) },
     timeZone: config.ONEC_TIME_ZONE,
     versionCheck: config.ONEC_VERSION_CHECK === "extension",
+    modes: createFlowModes(state),
     afterCreate:
       config.ONEC_TEST_FAULT === "crash-after-create"
         ? () => {

@@ -1,4 +1,4 @@
-import { connectBus, createMappingClient, defaultRetryPolicy, ensureStreams, reportOutcome, startConsumer } from "@concord/bus";
+import { connectBus, createFlowModes, createMappingClient, defaultRetryPolicy, ensureStreams, openStateStore, reportOutcome, startConsumer } from "@concord/bus";
 import { ChangeEventSchema, OutcomeSchema, changeEventId, createSubjects, type ChangeEvent } from "@concord/contracts";
 import { startWorker } from "@concord/runtime";
 import type { Logger } from "@concord/telemetry";
@@ -15,7 +15,11 @@ export async function createApp(config: ResolverConfig, logger: Logger, policy: 
   const subjects = createSubjects(config.CONCORD_NAMESPACE);
   const bus = await connectBus(config.NATS_URL, "resolver");
   await ensureStreams(bus.jsm, subjects);
-  const deps = { bus, subjects, mapping: createMappingClient(bus.nc, subjects), logger, policy, settleMs: config.RESOLVER_SETTLE_MS };
+  // Each flow's mode (live or dry-run), shared by every replica: the policy file's for flows no
+  // person has switched, recorded at start so a switch to live knows since when a flow was dry.
+  const modes = createFlowModes(await openStateStore(bus, subjects), { policyDryRun: policy.flows.dryRun });
+  await modes.adoptPolicy();
+  const deps = { bus, subjects, mapping: createMappingClient(bus.nc, subjects), logger, policy, settleMs: config.RESOLVER_SETTLE_MS, modes };
   const resolveDeal = createDealResolver(deps);
   const resolveOnecOrder = createOnecOrderResolver(deps);
   const resolveCustomer = createCustomerResolver(deps);

@@ -22,6 +22,7 @@ import { stageToStatus, type Policy } from "@concord/policy";
 import { crmOrderView, onecOrderView, unitPaid, type OrderView } from "./order-view";
 import { reconcileOrder } from "./order-reconcile";
 import { projectDeal } from "./projection";
+import { allLive, type DecisionModes } from "./dry-run";
 import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 
 export interface PairDeps {
@@ -59,15 +60,19 @@ const ufValue = (field: string, value: unknown) => (field === "posted" ? (value 
  * where the sides differ, to the side that is not the field's master; conflicts are recorded;
  * when nothing needs writing, both views are recorded as the new sync point.
  */
-export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean; observedAt?: string } = {}): Promise<PairResult> {
+export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean; observedAt?: string; modes?: DecisionModes } = {}): Promise<PairResult> {
   const { bus, subjects, mapping, policy } = deps;
+  // In dry-run nothing is recorded — no conflict, no sync point — and the commands are marked.
+  const modes = options.modes ?? allLive;
   const readAt = new Date().toISOString();
   const crmView = crmOrderView(deal, policy.fieldMap);
   const onecView = onecOrderView(onec, await customerKey(deps, onec));
   const state = await readPairState<OrderView>(mapping, pair.id);
   const { last, learned } = learnStoredForms(state, onec.order.dataVersion, onecView);
   const decision = reconcileOrder({ crm: crmView, onec: onecView, last, policy, categoryId: deal.deal.categoryId });
-  await recordConflicts(mapping, pair.id, "order", decision.conflicts, messageId);
+  if (!modes.anyDryRun) await recordConflicts(mapping, pair.id, "order", decision.conflicts, messageId);
+  const dryWrites = (Object.keys(decision.toOnec).length > 0 && modes.isDryRun("orders.crmToOnec")) || (Object.keys(decision.toCrm).length > 0 && modes.isDryRun("orders.onecToCrm"));
+  if (dryWrites) await modes.confirm();
 
   const onecVersion: SourceVersion = { modifiedAt: deal.deal.modifiedAt, fetchedAt: readAt };
   // 1C gives no ordered version: the order is observed at the event's arrival, by the NATS
@@ -80,10 +85,10 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   // A restored deal whose order Concord marked for deletion: the mark goes, with whatever differs.
   const undelete = options.undelete === true && onec.order.deleted;
   if (Object.keys(decision.toOnec).length > 0 || undelete) {
-    const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}) };
+    const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}), ...modes.field("orders.crmToOnec") };
     command.syncView = { ...command.syncView, ...standingStoredForms(last.sentToOnec, crmView, decision.next.onec) };
     await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
-    writes.push(`1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
+    writes.push(`${modes.isDryRun("orders.crmToOnec") ? "(dry-run) " : ""}1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
   }
   if (Object.keys(decision.toCrm).length > 0) {
     const fields: Record<string, string> = {};
@@ -93,7 +98,7 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
       else if (field === "title") fields.TITLE = String(value);
       else fields[policy.fieldMap[field as keyof Policy["fieldMap"]]] = ufValue(field, value);
     }
-    const rows = "lines" in decision.toCrm ? await rowsFromOnec(deps, onec, readAt, observedAt) : null;
+    const rows = "lines" in decision.toCrm ? await rowsFromOnec(deps, onec, readAt, observedAt, modes) : null;
     const command: CrmDealUpdate = {
       v: 1,
       type: "bitrix24.deal.update",
@@ -106,9 +111,10 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
       syncView: decision.next.crm as unknown as Record<string, unknown>,
       markMappingDeleted: false,
       contentHash: contentHash([fields, rows]),
+      ...modes.field("orders.onecToCrm"),
     };
     await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
-    writes.push(`CRM ${Object.keys(decision.toCrm).join(", ")}`);
+    writes.push(`${modes.isDryRun("orders.onecToCrm") ? "(dry-run) " : ""}CRM ${Object.keys(decision.toCrm).join(", ")}`);
   }
   const notes = [
     learned.length > 0 ? storedFormsNote(learned, last, onecView) : "",
@@ -117,26 +123,27 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   ].filter(Boolean);
 
   if (writes.length === 0) {
+    if (modes.anyDryRun) return { result: "echo", detail: ["both sides agree (dry-run: no sync point recorded)", ...notes].join("; ") };
     // Both sides agree: this is the new sync point for conflict detection.
     await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: crmVersion, onec: onecVersion }, last);
     return { result: "echo", detail: ["both sides agree", ...notes].join("; ") };
   }
-  return { result: "commanded", detail: [`writes: ${writes.join("; ")}`, ...notes].join("; ") };
+  return { result: dryWrites ? "dry-run" : "commanded", detail: [`writes: ${writes.join("; ")}`, ...notes].join("; ") };
 }
 
 /**
  * The 1C lines as deal rows, by 1C product. Products not yet in the CRM are claimed and their
  * creation commanded first (1C is the products' master); crm-writer waits for them.
  */
-async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: string, observedAt: string): Promise<NonNullable<CrmDealUpdate["rows"]>> {
+async function rowsFromOnec(deps: PairDeps, onec: OnecOrderSnapshot, readAt: string, observedAt: string, modes: DecisionModes): Promise<NonNullable<CrmDealUpdate["rows"]>> {
   const rows: NonNullable<CrmDealUpdate["rows"]> = [];
   for (const line of onec.order.lines) {
     if (!line.product?.sku) throw permanent("PRODUCT_WITHOUT_SKU", `1C order ${onec.order.number}: line ${line.lineNumber} has no product with an Артикул`);
     const ref = { system: "onec" as const, entity: "product" as const, id: line.product.ref };
     const pair = await deps.mapping.resolve(ref, "bitrix24");
     if (pair?.state !== "confirmed") {
-      await deps.mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
-      const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: observedAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]) };
+      if (!modes.isDryRun("orders.onecToCrm")) await deps.mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
+      const command: CrmProductUpsert = { v: 1, type: "bitrix24.product.upsert", source: ref, sourceVersion: { modifiedAt: observedAt, fetchedAt: readAt }, issuedAt: readAt, name: line.product.name, sku: line.product.sku, contentHash: contentHash([line.product.name, line.product.sku]), ...modes.field("orders.onecToCrm") };
       await publishJson(deps.bus.js, deps.subjects.command("bitrix24", "product"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
     }
     rows.push({ product: ref, name: line.product.name, price: unitPaid(line), quantity: line.quantity });

@@ -18,6 +18,7 @@ import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView
 import type { ResolverDeps } from "./resolve-deal";
 import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 import { waitForEventSecond } from "./settle";
+import { readDecisionModes } from "./dry-run";
 
 /**
  * Customer changes on either side (CRM company/contact, 1C counterparty) of a linked pair:
@@ -39,6 +40,8 @@ export function createCustomerResolver(deps: ResolverDeps) {
       await report("skipped", "customer deletes are not propagated (their orders keep them)");
       return;
     }
+    const modes = await readDecisionModes(deps.modes, ["customers"], ref, event.action);
+    const dryRun = modes.isDryRun("customers");
     const pair = await mapping.resolve(ref, event.system === "onec" ? "bitrix24" : "onec");
     if (!pair || pair.state !== "confirmed") {
       await report("skipped", pair?.state === "deleted" ? "the pair was deleted" : "customer not linked yet (linked when an order first needs it)");
@@ -61,7 +64,9 @@ export function createCustomerResolver(deps: ResolverDeps) {
     const state = await readPairState<CustomerView>(mapping, pair.id);
     const { last, learned } = learnStoredForms(state, onec.counterparty.dataVersion, onecView);
     const decision = reconcileCustomer({ crm: crmView, onec: onecView, last, policy });
-    await recordConflicts(mapping, pair.id, "counterparty", decision.conflicts, messageId);
+    // In dry-run nothing is recorded (no conflict, no sync point) and the commands are marked.
+    if (!dryRun) await recordConflicts(mapping, pair.id, "counterparty", decision.conflicts, messageId);
+    if (dryRun && (Object.keys(decision.toOnec).length > 0 || Object.keys(decision.toCrm).length > 0)) await modes.confirm();
     // Neither a counterparty nor a company gives an ordered version both sides share: the pair is
     // observed at the event's arrival, by the NATS server's clock, not this replica's.
     const version: SourceVersion = { modifiedAt: context.storedAt, fetchedAt: readAt };
@@ -82,6 +87,7 @@ export function createCustomerResolver(deps: ResolverDeps) {
         decidedAgainst: { dataVersion: onec.counterparty.dataVersion },
         contentHash: hash,
         syncView: { ...next, ...standingStoredForms(last.sentToOnec, crmView, next) },
+        ...modes.field("customers"),
       };
       await publishJson(bus.js, subjects.command("onec", "counterparty"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
       writes.push(`1C ${Object.keys(decision.toOnec).join(", ")}`);
@@ -105,6 +111,7 @@ export function createCustomerResolver(deps: ResolverDeps) {
         requisite,
         syncView: { ...next },
         contentHash: contentHash([fields, requisite]),
+        ...modes.field("customers"),
       };
       await publishJson(bus.js, subjects.command("bitrix24", "company"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
       writes.push(`CRM ${Object.keys(decision.toCrm).join(", ")}`);
@@ -114,10 +121,14 @@ export function createCustomerResolver(deps: ResolverDeps) {
       decision.conflicts.length > 0 ? `; conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "",
     ].join("");
     if (writes.length === 0) {
+      if (dryRun) {
+        await report("echo", `both sides agree (dry-run: no sync point recorded)${notes}`);
+        return;
+      }
       await recordAgreement(mapping, pair.id, state, { crm: crmView, onec: onecView }, { crm: version, onec: version }, last);
       await report("echo", `both sides agree${notes}`);
       return;
     }
-    await report("commanded", `writes: ${writes.join("; ")}${notes}`);
+    await report(dryRun ? "dry-run" : "commanded", `${dryRun ? "decided in dry-run (the writers record the would-be writes): " : ""}writes: ${writes.join("; ")}${notes}`);
   };
 }

@@ -4,6 +4,7 @@ import { publishJson, reportOutcome, type MessageContext } from "@concord/bus";
 import { readDeal, readOnecOrder, reconcilePair } from "./reconcile-pair";
 import type { ResolverDeps } from "./resolve-deal";
 import { mirrorOnecOrder } from "./mirror-onec-order";
+import { readDecisionModes, type DecisionModes } from "./dry-run";
 
 /**
  * 1C order changes. A mapped order: read both sides and reconcile (1C-owned values flow to the
@@ -27,6 +28,8 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
         logger,
       );
 
+    const modes = await readDecisionModes(deps.modes, ["orders.onecToCrm", "orders.crmToOnec"], orderRef, event.action);
+    const dryRun = modes.isDryRun("orders.onecToCrm");
     let pair = await mapping.resolve(orderRef, "bitrix24");
     // Believe a source only after looking: a delete is applied only when 1C shows the order gone or marked.
     const onec = await readOnecOrder(deps, orderRef.id);
@@ -66,11 +69,17 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
         await report("skipped", "policy: creating deals from 1C orders is off");
         return;
       }
-      const outcome = await mirrorOnecOrder(deps, snapshot);
-      await report(outcome.startsWith("commanded") ? "commanded" : "skipped", outcome.replace(/^(commanded|skipped): /, ""));
+      const outcome = await mirrorOnecOrder(deps, snapshot, modes);
+      const commanded = outcome.startsWith("commanded");
+      await report(commanded ? (dryRun ? "dry-run" : "commanded") : "skipped", `${commanded && dryRun ? "decided in dry-run (the writers record the would-be writes): " : ""}${outcome.replace(/^(commanded|skipped): /, "")}`);
       return;
     }
     if (pair?.state === "deleted" && pair.deletedBy === "onec" && !gone && onec.type === "onec-order-snapshot") {
+      if (dryRun) {
+        await modes.confirm();
+        await report("dry-run", "dry-run (orders.onecToCrm): would revive the pair (the 1C order's deletion mark was removed) and move the deal back", idOn(pair, "bitrix24"));
+        return;
+      }
       // A manager removed the deletion mark: the pair lives again, and the order's state reaches the deal.
       const revived = await mapping.revive(pair.id);
       await restoreOnCrm(revived, idOn(revived, "bitrix24") as string, onec.order.status, report);
@@ -83,7 +92,7 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
     }
     const dealId = pair.sourceSystem === "bitrix24" ? pair.sourceId : (pair.targetId as string);
     if (gone || onec.type !== "onec-order-snapshot") {
-      await deleteOnCrm(pair, dealId, report);
+      await deleteOnCrm(pair, dealId, report, modes);
       return;
     }
     const deal = await readDeal(deps, dealId);
@@ -91,7 +100,7 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
       await report("skipped", "the deal no longer exists (its delete event decides)", dealId);
       return;
     }
-    const outcome = await reconcilePair(deps, pair, deal, onec, messageId, { observedAt: context.storedAt });
+    const outcome = await reconcilePair(deps, pair, deal, onec, messageId, { observedAt: context.storedAt, modes });
     await report(outcome.result, outcome.detail, dealId);
   };
 
@@ -106,8 +115,18 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
     await report("commanded", `1C order's deletion mark removed: pair revived, deal stage to be set to ${stage}`, dealId);
   }
 
-  async function deleteOnCrm(pair: Mapping, dealId: string, report: Report) {
+  async function deleteOnCrm(pair: Mapping, dealId: string, report: Report, modes: DecisionModes) {
     const rule = policy.deletes.erpOrder;
+    if (modes.isDryRun("orders.onecToCrm")) {
+      await modes.confirm();
+      if (rule.crm === "none") {
+        await report("dry-run", "dry-run (orders.onecToCrm): would mark the mapping deleted (the 1C order was deleted; the policy leaves the deal)", dealId);
+        return;
+      }
+      await setDealStage(pair, dealId, String(rule.stage), "delete", modes);
+      await report("dry-run", `decided in dry-run (the writer records the would-be write): 1C order deleted: deal stage to be set to ${rule.stage}`, dealId);
+      return;
+    }
     if (rule.crm === "none") {
       await mapping.markDeleted(pair.id, "onec");
       await report("applied", "1C order deleted; policy leaves the deal; mapping marked deleted", dealId);
@@ -118,7 +137,7 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
   }
 
   /** A deal stage set because of what happened to its 1C order (deleted: the mapping is marked deleted after the write). */
-  async function setDealStage(pair: Mapping, dealId: string, stage: string, why: "delete" | "undelete") {
+  async function setDealStage(pair: Mapping, dealId: string, stage: string, why: "delete" | "undelete", modes?: DecisionModes) {
     const now = new Date().toISOString();
     const fields = { STAGE_ID: stage };
     const command: CrmDealUpdate = {
@@ -133,6 +152,7 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
       syncView: {},
       markMappingDeleted: why === "delete",
       contentHash: contentHash([why, fields]),
+      ...modes?.field("orders.onecToCrm"),
     };
     await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
   }

@@ -10,6 +10,7 @@ import {
 } from "@concord/contracts";
 import { publishJson, reportOutcome, requestRpc, type MessageContext } from "@concord/bus";
 import type { ResolverDeps } from "./resolve-deal";
+import { readDecisionModes } from "./dry-run";
 
 /**
  * 1C is the master of products: an edit of a 1C product that the CRM already mirrors updates
@@ -35,6 +36,8 @@ export function createProductResolver(deps: ResolverDeps) {
     }
     const { product } = snapshot;
     const readAt = snapshot.fetchedAt;
+    const modes = await readDecisionModes(deps.modes, ["products"], ref, event.action);
+    await modes.confirm();
     const command: CrmProductUpsert = {
       v: 1,
       type: "bitrix24.product.upsert",
@@ -45,8 +48,10 @@ export function createProductResolver(deps: ResolverDeps) {
       name: product.name,
       sku: product.sku,
       contentHash: contentHash([product.name, product.sku]),
+      ...modes.field("products"),
     };
     await publishJson(bus.js, subjects.command("bitrix24", "product"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
-    await report("commanded", `CRM product to carry the 1C name "${product.name}"`);
+    const dryRun = modes.isDryRun("products");
+    await report(dryRun ? "dry-run" : "commanded", `${dryRun ? "decided in dry-run (the writer records the would-be write): " : ""}CRM product to carry the 1C name "${product.name}"`);
   };
 }

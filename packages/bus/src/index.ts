@@ -30,3 +30,5 @@ export { admitCall, circuitAfterFailure, circuitKey, closedCircuit, createCircui
 export type { Admission, Circuit, CircuitOptions, CircuitSettings, CircuitState, CircuitView, TargetFailure } from "./circuit";
 export { circuitSettingsOf, outageConfig, retryPolicyOf } from "./outage-config";
 export type { OutageConfig } from "./outage-config";
+export { FLOW_MODE_CACHE_MS, createExchangeClient, createFlowModes, publishReplay } from "./flow-modes";
+export type { ExchangeClient, FlowModes, FlowModeView } from "./flow-modes";

@@ -20,7 +20,7 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): ConsoleTarget {
 
 /** A JSON client of the console API; every failure is a CliError with one readable line. */
 export function createConsoleClient(target: ConsoleTarget, fetchImpl: typeof fetch = fetch) {
-  async function call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async function call<T>(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<{ status: number; body: T }> {
     let response: Response;
     try {
       response = await fetchImpl(`${target.url}${path}`, {
@@ -45,7 +45,7 @@ export function createConsoleClient(target: ConsoleTarget, fetchImpl: typeof fet
   }
 
   /** Calls and requires a 2xx (or one of `accept`). */
-  async function request<T>(method: "GET" | "POST", path: string, body?: unknown, accept: number[] = []): Promise<{ status: number; body: T }> {
+  async function request<T>(method: "GET" | "POST" | "PUT", path: string, body?: unknown, accept: number[] = []): Promise<{ status: number; body: T }> {
     const result = await call<T>(method, path, body);
     if ((result.status >= 200 && result.status < 300) || accept.includes(result.status)) return result;
     if (result.status === 401) throw new CliError("the console refused the token (401): check CONCORD_API_TOKEN");

@@ -75,3 +75,23 @@ export function formatShow(reply: DlqGetReply & { audit?: AuditEntry[] }, mask: 
   out.push("", "payload (masked):", prettyPayload(d.original.data));
   return mask(out.join("\n"));
 }
+
+/** A flow's mode as `GET /api/flows` returns it. */
+export interface FlowView {
+  flow: string;
+  mode: string;
+  since: string | null;
+  record: { by: string; source: string } | null;
+}
+
+export function formatFlows(flows: FlowView[]): string {
+  const rows = flows.map((f) => [f.flow, f.mode, shortTime(f.since), f.record ? `${f.record.source === "policy" ? "policy file" : f.record.by}` : "policy file (not recorded yet)"]);
+  return table(["FLOW", "MODE", "SINCE", "SET BY"], rows);
+}
+
+/** The would-be writes of a flow in dry-run: when, which record, what would be written (already masked). */
+export function formatWouldBeWrites(writes: Array<{ at: string; stage: string; subject: { system: string; entity: string; id: string }; detail: string }>): string {
+  if (writes.length === 0) return "no would-be writes recorded";
+  const rows = writes.map((w) => [shortTime(w.at), w.stage, `${w.subject.system}:${w.subject.entity}:${w.subject.id}`, cut(oneLine(w.detail.replace(/^dry-run \([^)]+\): /, "")), 160)]);
+  return table(["AT", "STAGE", "RECORD", "WOULD WRITE"], rows);
+}

@@ -1,10 +1,23 @@
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { SystemSchema, EntitySchema, isResyncable, resyncEntities, type AuditEntry, type DeadLetterRecord, type DlqGetReply, type DlqMarkReply } from "@concord/contracts";
+import {
+  FLOW_NAMES,
+  FlowModeSchema,
+  FlowNameSchema,
+  SystemSchema,
+  EntitySchema,
+  isResyncable,
+  resyncEntities,
+  type AuditEntry,
+  type DeadLetterRecord,
+  type DlqGetReply,
+  type DlqMarkReply,
+  type ExchangeEntry,
+} from "@concord/contracts";
 import { createMasker } from "@concord/telemetry";
 import { CliError, createConsoleClient, targetFromEnv, type ConsoleClient } from "./client";
 import { parseFilter, toFilter } from "./filter";
-import { formatList, formatShow } from "./format";
+import { formatFlows, formatList, formatShow, formatWouldBeWrites, type FlowView } from "./format";
 import { printable } from "./printable";
 
 export interface CliIo {
@@ -151,6 +164,50 @@ export function buildProgram(io: CliIo): Command {
       }
       const { body } = await api().request<{ subject: string; messageId: string; duplicate: boolean }>("POST", "/api/resync", { system: s.data, entity: e.data, id });
       out(`resync of ${s.data} ${e.data} ${id} published as ${body.messageId}`);
+    });
+
+  const flows = program.command("flows").description("flows (orders.crmToOnec, orders.onecToCrm, customers, products): live or dry-run").action(async () => {
+    const { body } = await api().request<{ flows: FlowView[] }>("GET", "/api/flows");
+    out(formatFlows(body.flows));
+  });
+  const flowName = (value: string) => {
+    if (!FlowNameSchema.safeParse(value).success) throw new InvalidArgumentError(`a flow: ${FLOW_NAMES.join(" | ")}`);
+    return value;
+  };
+
+  flows
+    .command("set")
+    .description("switch a flow live or to dry-run (admin; recorded in the audit trail). Dry-run → live decides again, live, every record the dry-run showed")
+    .argument("<flow>", FLOW_NAMES.join(" | "), flowName)
+    .argument("<mode>", "live | dry-run", (value: string) => {
+      if (!FlowModeSchema.safeParse(value).success) throw new InvalidArgumentError("live | dry-run");
+      return value;
+    })
+    .option("--reason <text>", "why (kept in the audit trail)")
+    .action(async (flow: string, mode: string, options: { reason?: string }) => {
+      const { body } = await api().request<{ flow: string; mode: string; since: string; changed: boolean; replay: { records: number; duplicates: number; exchangeLogCaughtUp: boolean } | null }>(
+        "PUT",
+        `/api/flows/${flow}`,
+        { mode, ...(options.reason ? { reason: options.reason } : {}) },
+      );
+      out(`${body.flow}: ${body.changed ? "now" : "already"} ${body.mode} (since ${body.since})`);
+      if (body.replay) {
+        out(`decided again, live: ${body.replay.records} record(s) shown in dry-run${body.replay.exchangeLogCaughtUp ? "" : " (the exchange log was still catching up: run `concord flows dry-run` to check)"}`);
+      }
+    });
+
+  flows
+    .command("dry-run")
+    .description("what a flow in dry-run would have written (the exchange log's dry-run outcomes), newest first")
+    .argument("<flow>", FLOW_NAMES.join(" | "), flowName)
+    .option("--since <time>", "at or after: ISO date/time or an age (30m, 2h, 7d)")
+    .option("--limit <n>", "at most this many (1–1000)", positiveInt, 50)
+    .option("--json", "print JSON")
+    .action(async (flow: string, options: { since?: string; limit: number; json?: boolean }) => {
+      const query = new URLSearchParams({ limit: String(options.limit) });
+      if (options.since) query.set("since", toFilter({ since: options.since }).from ?? options.since);
+      const { body } = await api().request<{ flow: string; writes: ExchangeEntry[] }>("GET", `/api/flows/${flow}/dry-run?${query.toString()}`);
+      out(options.json ? JSON.stringify(body, null, 2) : formatWouldBeWrites(body.writes));
     });
 
   return program;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InstantSchema, MoneySchema, QuantitySchema } from "./codecs";
 import { RecordRefSchema } from "./systems";
+import { DryRunMarkSchema } from "./flows";
 
 /**
  * Version of the source state a command was built from. The source's own modification time
@@ -25,6 +26,7 @@ const commandBase = {
   source: RecordRefSchema.describe("The record this command mirrors"),
   sourceVersion: SourceVersionSchema,
   issuedAt: InstantSchema.describe("When the resolver issued the command"),
+  dryRun: DryRunMarkSchema.optional().describe("Decided in dry-run: the writer reports what it would write and writes nothing"),
 };
 
 /** Create or update the 1C counterparty (and its UT 11 partner) that mirrors a CRM company or contact. */
@@ -116,6 +118,7 @@ export const CrmDealLinkSchema = z.object({
   originatorId: z.string().min(1).describe("External system id written to ORIGINATOR_ID"),
   originId: z.string().min(1).describe("1C Ref_Key written to ORIGIN_ID"),
   issuedAt: InstantSchema,
+  dryRun: DryRunMarkSchema.optional().describe("Decided in dry-run: reported, not written"),
 });
 export type CrmDealLink = z.infer<typeof CrmDealLinkSchema>;
 

@@ -20,14 +20,22 @@ export function changeEventId(event: Pick<ChangeEvent, "system" | "entity" | "so
  * re-issuing it for the same state is a duplicate; A → B → A at different times are three.
  */
 export function commandId(command: OnecCommand): string {
-  return `cmd:${command.type}:${formatRef(command.source)}:${command.sourceVersion.modifiedAt}:${command.contentHash}`;
+  return `cmd:${command.type}:${formatRef(command.source)}:${command.sourceVersion.modifiedAt}:${command.contentHash}${dryRunSuffix(command)}`;
 }
 
 export function crmCommandId(command: CrmCommand): string {
-  if (command.type === "bitrix24.deal.link") return `cmd:${command.type}:${command.dealId}:${contentHash([command.originatorId, command.originId])}`;
+  if (command.type === "bitrix24.deal.link") return `cmd:${command.type}:${command.dealId}:${contentHash([command.originatorId, command.originId])}${dryRunSuffix(command)}`;
   if (command.type === "bitrix24.deal.compensate") return `cmd:${command.type}:${command.dealId}:${command.failedMessageId}`;
-  if (command.type === "bitrix24.deal.update") return `cmd:${command.type}:${command.dealId}:${command.sourceVersion.modifiedAt}:${command.contentHash}`;
-  return `cmd:${command.type}:${formatRef(command.source)}:${command.sourceVersion.modifiedAt}:${command.contentHash}`;
+  if (command.type === "bitrix24.deal.update") return `cmd:${command.type}:${command.dealId}:${command.sourceVersion.modifiedAt}:${command.contentHash}${dryRunSuffix(command)}`;
+  return `cmd:${command.type}:${formatRef(command.source)}:${command.sourceVersion.modifiedAt}:${command.contentHash}${dryRunSuffix(command)}`;
+}
+
+/**
+ * A command decided in dry-run has an id of its own: the same write decided live after the
+ * switch must not be taken for its duplicate by the stream.
+ */
+function dryRunSuffix(command: { dryRun?: unknown }): string {
+  return command.dryRun ? ":dry-run" : "";
 }
 
 export function outcomeId(outcome: Pick<Outcome, "stage" | "messageId" | "result" | "attempts">): string {

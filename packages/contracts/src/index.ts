@@ -75,6 +75,22 @@ export {
   OnecSnapshotReplySchema,
 } from "./onec-snapshots";
 export type { OnecCounterparty, OnecProduct, OnecOrderSnapshot, OnecSnapshotRequest, OnecSnapshotReply } from "./onec-snapshots";
+export {
+  FLOW_NAMES,
+  FlowNameSchema,
+  FlowModeSchema,
+  FlowModeRecordSchema,
+  DryRunMarkSchema,
+  ExchangeEntrySchema,
+  ExchangeListRequestSchema,
+  ExchangeListReplySchema,
+  flowModeKey,
+  flowOrigins,
+  replayChangeEvent,
+  actionOfChangeId,
+  describeWouldBeWrite,
+} from "./flows";
+export type { FlowName, FlowMode, FlowModeRecord, DryRunMark, ExchangeEntry, ExchangeListRequest, ExchangeListReply } from "./flows";
 export { OutcomeSchema, OutcomeResultSchema } from "./outcomes";
 export type { Outcome, OutcomeResult } from "./outcomes";
 export {

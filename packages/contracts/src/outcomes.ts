@@ -14,6 +14,7 @@ export const OutcomeResultSchema = z.enum([
   "retrying", // a retryable failure; JetStream will redeliver
   "dead-lettered", // permanent failure or retries exhausted: in the DLQ
   "compensated", // a saga undid the source's step after a permanent rejection (an alert)
+  "dry-run", // writer (or resolver): what would be written, with the body; nothing written (the flow is in dry-run)
   "held", // waits for a person's decision (an ambiguous match): redelivered, never dead-lettered
 ]);
 export type OutcomeResult = z.infer<typeof OutcomeResultSchema>;

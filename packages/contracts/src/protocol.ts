@@ -27,6 +27,7 @@ import {
 import { DeadLetterSchema } from "./dead-letters";
 import { DlqGetReplySchema, DlqGetRequestSchema, DlqListReplySchema, DlqListRequestSchema, DlqMarkReplySchema, DlqMarkRequestSchema } from "./dead-letter-operations";
 import { Bitrix24EventPayloadSchema, OnecNotificationSchema } from "./inbound";
+import { ExchangeListReplySchema, ExchangeListRequestSchema, FlowModeRecordSchema } from "./flows";
 
 /** Every message that crosses a process boundary, by the file name of its JSON Schema. */
 export const protocolSchemas: Record<string, z.ZodType> = {
@@ -73,6 +74,9 @@ export const protocolSchemas: Record<string, z.ZodType> = {
   "sync-state-record-reply": SyncStateRecordReplySchema,
   "inbound-bitrix24-event": Bitrix24EventPayloadSchema,
   "inbound-onec-notification": OnecNotificationSchema,
+  "exchange-list-request": ExchangeListRequestSchema,
+  "exchange-list-reply": ExchangeListReplySchema,
+  "flow-mode-record": FlowModeRecordSchema,
 };
 
 /** JSON Schema text of each protocol message, as committed in docs/protocol/. */

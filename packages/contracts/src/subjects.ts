@@ -35,6 +35,8 @@ export interface Subjects {
     /** The audit trail (served by mapping): record one action, list them. */
     readonly auditRecord: string;
     readonly auditList: string;
+    /** The exchange log (served by mapping): rows by result, stage, record kind and time. */
+    readonly exchangeList: string;
     /** Decisions on ambiguous matches (served by mapping): a writer opens one; people list and decide. */
     readonly decisionOpen: string;
     readonly decisionList: string;
@@ -87,6 +89,7 @@ export function createSubjects(namespace = "concord"): Subjects {
       dlqMark: `${ns}.rpc.dlq.mark`,
       auditRecord: `${ns}.rpc.audit.record`,
       auditList: `${ns}.rpc.audit.list`,
+      exchangeList: `${ns}.rpc.exchange.list`,
       decisionOpen: `${ns}.rpc.mapping.decision-open`,
       decisionList: `${ns}.rpc.decision.list`,
       decisionDecide: `${ns}.rpc.decision.decide`,

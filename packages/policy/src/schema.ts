@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { VAT_RATES, type VatRate } from "@concord/contracts";
+import { FLOW_NAMES, VAT_RATES, type VatRate } from "@concord/contracts";
 
 /** The 1C order `Статус` enum values (Документ.ЗаказКлиента, ERP / УТ 11). */
 export const ONEC_STATUSES = ["НеСогласован", "Согласован", "КОбеспечению", "КОтгрузке", "Закрыт"] as const;
@@ -124,6 +124,19 @@ const flowsSchema = z.strictObject({
       erpToCrm: flag,
     })
     .prefault({}),
+  /**
+   * Flows that start in dry-run: the whole path runs, writers record what they would write in
+   * the exchange log and write nothing. The console API / `concord flows set` switches a flow
+   * at runtime; that setting then stands over this list.
+   */
+  dryRun: z
+    .array(oneOf(FLOW_NAMES, "flow"))
+    .default([])
+    .superRefine((names, ctx) => {
+      names.forEach((name, i) => {
+        if (names.indexOf(name) !== i) ctx.addIssue({ code: "custom", path: [i], message: `flow "${name}" is listed twice` });
+      });
+    }),
 });
 
 const ownershipSchema = z.strictObject({
