@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type ErrorRequestHandler, type Express, type Response } from "express";
 import type { z } from "zod";
-import { connectBus, createDlqClient, ensureStreams, requestCircuits } from "@concord/bus";
+import { connectBus, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
 import { masker, type Logger } from "@concord/telemetry";
 import { apiTokensOf, type ConsoleConfig } from "./config";
@@ -12,6 +12,7 @@ import { createOperations, type Operations } from "./operations";
 import { createAuditTrail, type AuditTrail } from "./audit";
 import type { ApiToken } from "./tokens";
 import { circuitsRoute, type CircuitReport } from "./circuits";
+import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, type FlowOperations } from "./flows";
 
 export interface ServerOptions {
   /** Every accepted API token, named, with its role. */
@@ -22,6 +23,8 @@ export interface ServerOptions {
   ready: () => boolean;
   /** Every target's circuit, from the writers (GET /api/circuits). */
   circuits?: () => Promise<CircuitReport[]>;
+  /** Flows: modes, switches, would-be writes (GET/PUT /api/flows). */
+  flows?: FlowOperations;
   logger: Logger;
 }
 
@@ -120,6 +123,27 @@ export function createServer(options: ServerOptions): Express {
     send(res, 200, await audit.list(query));
   });
   if (options.circuits) api.get("/circuits", viewer, circuitsRoute(options.circuits));
+  const { flows } = options;
+  if (flows) {
+    const flowOf = (value: unknown) => {
+      const parsed = parseFlowName(value);
+      if (!parsed.success) throw new BadRequest(`unknown flow "${String(value)}"; expected orders.crmToOnec | orders.onecToCrm | customers | products`);
+      return parsed.data;
+    };
+    api.get("/flows", viewer, async (_req, res) => send(res, 200, { flows: await flows.list() }));
+    api.get("/flows/:flow/dry-run", viewer, async (req, res) => send(res, 200, await flows.wouldBeWrites(flowOf(req.params.flow), parse(WouldBeQuerySchema, req.query))));
+    // Switching a flow is managing it: admin (the role model in contracts/access.ts), recorded in the audit trail.
+    api.put("/flows/:flow", requireRole("admin"), async (req, res) => {
+      const flow = flowOf(req.params.flow);
+      const body = parse(FlowModeBodySchema, req.body ?? {});
+      const result = await audit.act(callerOf(res), "flow.change", { kind: "flow", id: flow }, async () => {
+        const r = await flows.switchMode(flow, body.mode, callerOf(res).name);
+        const replay = r.replay ? `; decided again, live: ${r.replay.records} record(s)${r.replay.exchangeLogCaughtUp ? "" : " (the exchange log was still catching up)"}` : "";
+        return { value: r, detail: `${r.changed ? `set to ${r.mode}` : `already ${r.mode}`} since ${r.since}${replay}${body.reason ? `; reason: ${body.reason}` : ""}` };
+      });
+      send(res, 200, result);
+    });
+  }
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
   app.use((_req, res) => send(res, 404, { error: "not found" }));
@@ -154,9 +178,16 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   const tokens = apiTokensOf(config);
   masker.addSecrets(tokens.map((t) => t.token));
   const audit = createAuditTrail(dlq, logger);
+  const flows = createFlowOperations({
+    modes: createFlowModes(await openStateStore(bus, subjects)),
+    exchange: createExchangeClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS),
+    js: bus.js,
+    jsm: bus.jsm,
+    subjects,
+  });
   let stopping = false;
   const ready = () => !stopping && !bus.nc.isClosed();
-  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }));
+  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, flows, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());

@@ -17,6 +17,7 @@ import {
   DlqGetRequestSchema,
   DlqListRequestSchema,
   DlqMarkRequestSchema,
+  ExchangeListRequestSchema,
   createSubjects,
 } from "@concord/contracts";
 import { connectBus, defaultRetryPolicy, ensureStreams, serveRpc, startConsumer } from "@concord/bus";
@@ -25,7 +26,7 @@ import { startWorker } from "@concord/runtime";
 import type { Logger } from "@concord/telemetry";
 import type { MappingConfig } from "./config";
 import { createMappingStore } from "./store";
-import { recordOutcome } from "./exchange-log";
+import { listExchange, recordOutcome } from "./exchange-log";
 import { createDeadLetterStore } from "./dead-letters";
 import { createAuditStore } from "./audit";
 
@@ -63,6 +64,7 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     serveRpc(bus.nc, subjects.rpc.dlqMark, DlqMarkRequestSchema, (r) => deadLetterStore.mark(r), logger),
     serveRpc(bus.nc, subjects.rpc.auditRecord, AuditRecordRequestSchema, (r) => auditStore.record(r), logger),
     serveRpc(bus.nc, subjects.rpc.auditList, AuditListRequestSchema, (r) => auditStore.list(r), logger),
+    serveRpc(bus.nc, subjects.rpc.exchangeList, ExchangeListRequestSchema, (r) => listExchange(database.db, r), logger),
   ];
 
   const recorder = await startConsumer(

@@ -7,6 +7,7 @@ import {
   changeEventId,
   commandId,
   decideWrite,
+  describeWouldBeWrite,
   crmCommandId,
   idOn,
   isSyncError,
@@ -14,6 +15,7 @@ import {
   recordedAfterWrite,
   retryable,
   type CrmDealLink,
+  type DryRunMark,
   type Mapping,
   type OnecCommand,
   type OnecCounterpartyUpsert,
@@ -23,7 +25,7 @@ import {
   type SourceVersion,
   type Subjects,
 } from "@concord/contracts";
-import { publishJson, reportOutcome, type Bus, type MappingClient, type MessageContext } from "@concord/bus";
+import { publishJson, publishReplay, reportOutcome, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
 import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-client";
 import type { Logger } from "@concord/telemetry";
 import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
@@ -54,6 +56,8 @@ export interface WriterDeps {
   versionCheck: boolean;
   /** Lengths 1C cuts strings to, learned from its answers and shared by every replica. */
   lengths: LengthStore;
+  /** Each flow's mode: a dry-run command whose flow was switched live since is decided again. */
+  modes?: FlowModes;
   /** Test hook: runs right after a 1C create, before the mapping confirm. */
   afterCreate?: () => void;
 }
@@ -92,6 +96,12 @@ export function createOnecWriter(deps: WriterDeps) {
       if (found.length > 0) return found;
     }
     return [];
+  }
+
+  /** In dry-run: the partner a create would use — found by its marker, or a placeholder. */
+  async function partnerOrPlaceholder(command: OnecCounterpartyUpsert): Promise<string> {
+    const [found] = await findMarked(OnecSets.partner, customerInverseId(command.source));
+    return found ? found.Ref_Key : `(new partner of ${command.source.entity} ${command.source.id})`;
   }
 
   async function ensurePartner(command: OnecCounterpartyUpsert): Promise<string> {
@@ -179,6 +189,17 @@ export function createOnecWriter(deps: WriterDeps) {
     return created(record);
   }
 
+  /** In dry-run: the order's counterparty and partner, or placeholders where the same dry-run would create them. */
+  async function partiesOrPlaceholders(command: OnecOrderUpsert): Promise<{ counterparty: string; partner: string }> {
+    const customerPair = await mapping.resolve(command.customer, "onec");
+    const target = customerPair && customerPair.state !== "claimed" ? idOn(customerPair, "onec") : null;
+    const of = `${command.customer.entity} ${command.customer.id}`;
+    if (!target) return { counterparty: `(new counterparty of ${of})`, partner: `(new partner of ${of})` };
+    const counterparty = await onec.get(OnecSets.counterparty, target);
+    if (!counterparty) throw permanent("REFERENCE_GONE", `counterparty ${target} no longer exists in 1C`);
+    return { counterparty: target, partner: filledRef(counterparty.Партнер_Key) ? String(counterparty.Партнер_Key) : `(new partner of ${of})` };
+  }
+
   /** The owned counterparty values that differ from what 1C holds (a sole trader stays one; addresses stay). */
   async function counterpartyChanges(command: OnecCounterpartyUpsert, current: OnecRecord): Promise<Record<string, unknown>> {
     const wanted = command.counterparty;
@@ -245,16 +266,16 @@ export function createOnecWriter(deps: WriterDeps) {
   }
 
   /** The owned order values named by the command that differ from what 1C holds; lines merged row by row. */
-  async function orderChanges(command: OnecOrderUpsert, current: OnecRecord): Promise<Record<string, unknown>> {
+  async function orderChanges(command: OnecOrderUpsert, current: OnecRecord, parties: (command: OnecOrderUpsert) => Promise<{ counterparty: string; partner: string }> = orderParties): Promise<Record<string, unknown>> {
     const write = new Set(command.write ?? ["status", "title", "customer", "lines"]);
     const body: Record<string, unknown> = {};
     if (command.undelete && current.DeletionMark === true) body.DeletionMark = false;
     if (write.has("status") && current.Статус !== command.order.status) body.Статус = command.order.status;
     if (write.has("title") && !(await storedForms.holds(OnecSets.order, "Комментарий", command.order.comment, current.Комментарий))) body.Комментарий = command.order.comment;
     if (write.has("customer")) {
-      const parties = await orderParties(command);
-      if (current.Контрагент_Key !== parties.counterparty) body.Контрагент_Key = parties.counterparty;
-      if (current.Партнер_Key !== parties.partner) body.Партнер_Key = parties.partner;
+      const { counterparty, partner } = await parties(command);
+      if (current.Контрагент_Key !== counterparty) body.Контрагент_Key = counterparty;
+      if (current.Партнер_Key !== partner) body.Партнер_Key = partner;
     }
     if (write.has("lines")) {
       const products = await resolveProducts(command.lines);
@@ -355,8 +376,72 @@ export function createOnecWriter(deps: WriterDeps) {
     };
   }
 
+  /**
+   * What a command would write, computed the way the live path computes it — every read, no
+   * write: no claim, no lease, no partner, no sync state. References the same dry-run would
+   * create are named by placeholders. A permanent failure is shown, not dead-lettered.
+   */
+  async function wouldWrite(command: OnecCommand): Promise<{ detail: string; target: string | null }> {
+    const row = await mapping.resolve(command.source, "onec");
+    const targetId = row ? idOn(row, "onec") : null;
+    if (row) {
+      const state = await mapping.getState(row.id, "onec");
+      const lastVersion = state?.lastVersion ? (JSON.parse(state.lastVersion) as SourceVersion) : null;
+      const decision = decideWrite({ deleted: row.state === "deleted", lastVersion, lastHash: state?.lastHash ?? null }, command, targetId !== null);
+      if (!decision.write) return { detail: `nothing to write (${decision.result}: ${decision.detail})`, target: targetId };
+    }
+    try {
+      if (command.type === "onec.order.delete") {
+        if (!targetId) return { detail: `nothing to write: deal ${command.source.id} has no confirmed 1C order`, target: null };
+        const what = command.mode === "deletionMark" ? "mark for deletion (unposting first)" : `set Статус ${String(command.status)} on`;
+        return { detail: describeWouldBeWrite(`${what} ${OnecSets.order} ${targetId}, then mark the mapping deleted`), target: targetId };
+      }
+      if (command.type === "onec.counterparty.upsert") {
+        if (targetId) {
+          const current = await onec.get(OnecSets.counterparty, targetId);
+          if (!current) throw permanent("TARGET_GONE", `counterparty ${targetId} no longer exists in 1C`);
+          const body = command.decidedAgainst ? await counterpartyChanges(command, current) : {};
+          if (!filledRef(current.Партнер_Key)) body.Партнер_Key = await partnerOrPlaceholder(command);
+          if (Object.keys(body).length === 0) return { detail: "nothing to write: the counterparty holds what Concord owns", target: targetId };
+          return { detail: describeWouldBeWrite(`update ${OnecSets.counterparty} ${targetId}`, body), target: targetId };
+        }
+        const partner = await partnerOrPlaceholder(command);
+        const creates = partner.startsWith("(") ? `create ${OnecSets.partner} and ${OnecSets.counterparty}` : `create ${OnecSets.counterparty}`;
+        return { detail: describeWouldBeWrite(creates, toCounterpartyBody(command, partner)), target: null };
+      }
+      if (targetId) {
+        const current = await onec.get(OnecSets.order, targetId);
+        if (!current) throw permanent("TARGET_GONE", `order ${targetId} no longer exists in 1C`);
+        const body = await orderChanges(command, current, partiesOrPlaceholders);
+        if (Object.keys(body).length === 0) return { detail: "nothing to write: the order holds what Concord owns", target: targetId };
+        return { detail: describeWouldBeWrite(`update ${OnecSets.order} ${targetId}`, body), target: targetId };
+      }
+      const parties = await partiesOrPlaceholders(command);
+      const body = toNewOrderBody(command, { ...parties, products: await resolveProducts(command.lines) }, onecDate(new Date(), deps.timeZone));
+      return { detail: describeWouldBeWrite(`create ${OnecSets.order} (then link deal ${command.source.id})`, body), target: null };
+    } catch (error) {
+      if (isSyncError(error) && error.kind === "permanent") return { detail: `would fail: ${error.code}: ${error.message}`, target: targetId };
+      throw error;
+    }
+  }
+
+  async function reportDryRun(command: OnecCommand, mark: DryRunMark, context: MessageContext, started: number): Promise<void> {
+    const targetEntity: "counterparty" | "order" = command.type === "onec.counterparty.upsert" ? "counterparty" : "order";
+    const { detail, target } = await wouldWrite(command);
+    const outcome = { stage: "onec-writer" as const, messageId: commandId(command), subject: command.source, target: target ? { system: "onec" as const, entity: targetEntity, id: target } : null, attempts: context.deliveryCount };
+    // Checked last, right before the report: a switch to live after the decision decides it again, live.
+    const switched = await deps.modes?.switchedLiveSince(mark);
+    if (switched) {
+      await publishReplay(bus.js, subjects, mark.origin, mark.action, switched.since);
+      await reportOutcome(bus.js, subjects, { ...outcome, result: "skipped", detail: `decided in dry-run; ${mark.flow} is live since ${switched.since}: not written, decided again live`, durationMs: Date.now() - started }, logger);
+      return;
+    }
+    await reportOutcome(bus.js, subjects, { ...outcome, result: detail.startsWith("would ") ? "dry-run" : "skipped", detail: `dry-run (${mark.flow}): ${detail}`, durationMs: Date.now() - started }, logger);
+  }
+
   return async function apply(command: OnecCommand, context: MessageContext): Promise<void> {
     const started = Date.now();
+    if (command.dryRun) return reportDryRun(command, command.dryRun, context, started);
     const targetEntity = command.type === "onec.counterparty.upsert" ? "counterparty" : "order";
     const { mapping: claimed } = await mapping.claim({ source: command.source, targetSystem: "onec", targetEntity, createdBy: "flow" });
     const report = (result: "created" | "applied" | "echo" | "stale" | "skipped", detail: string, targetId: string | null) =>

@@ -16,6 +16,7 @@ import { publishJson } from "@concord/bus";
 import { statusToStage } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
 import { unitPaid } from "./order-view";
+import { allLive, type DecisionModes } from "./dry-run";
 
 /**
  * An order a manager created in 1C becomes a deal: references first — its counterparty becomes
@@ -36,7 +37,7 @@ async function waitForClaimFromCrm(deps: ResolverDeps, counterparty: NonNullable
   }
 }
 
-export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSnapshot): Promise<string> {
+export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSnapshot, modes: DecisionModes = allLive): Promise<string> {
   const { bus, subjects, mapping, policy } = deps;
   const { order, counterparty } = snapshot;
   if (!counterparty) return "skipped: the 1C order has no counterparty yet";
@@ -44,8 +45,14 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
   const broken = order.lines.filter((l) => !l.product || !l.product.sku);
   if (broken.length > 0) throw permanent("PRODUCT_WITHOUT_SKU", `1C order ${order.number}: lines ${broken.map((l) => l.lineNumber).join(", ")} have no product with an Артикул`);
 
+  // In dry-run nothing is claimed: the writers report what they would create.
+  const dryRun = modes.isDryRun("orders.onecToCrm");
+  if (dryRun) await modes.confirm();
+  const claim = async (request: Parameters<typeof mapping.claim>[0]) => {
+    if (!dryRun) await mapping.claim(request);
+  };
   const version: SourceVersion = { modifiedAt: snapshot.fetchedAt, fetchedAt: snapshot.fetchedAt };
-  const base = { v: 1 as const, sourceVersion: version, issuedAt: new Date().toISOString() };
+  const base = { v: 1 as const, sourceVersion: version, issuedAt: new Date().toISOString(), ...modes.field("orders.onecToCrm") };
   const publish = (command: CrmCommand, entity: "company" | "product" | "deal") =>
     publishJson(bus.js, subjects.command("bitrix24", entity), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
 
@@ -54,7 +61,7 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
   if (customerPair?.state !== "confirmed") await waitForClaimFromCrm(deps, counterparty);
   if (customerPair?.state !== "confirmed") {
     const entity = counterparty.kind === "ФизЛицо" ? "contact" : "company";
-    await mapping.claim({ source: customerRef, targetSystem: "bitrix24", targetEntity: entity, createdBy: "flow" });
+    await claim({ source: customerRef, targetSystem: "bitrix24", targetEntity: entity, createdBy: "flow" });
     const multi = (value: string | null) => (value ? [{ VALUE: value, VALUE_TYPE: "WORK" }] : undefined);
     const fields = { [entity === "company" ? "TITLE" : "NAME"]: counterparty.name, EMAIL: multi(counterparty.email), PHONE: multi(counterparty.phone) };
     const requisite = counterparty.inn ? { inn: counterparty.inn, kpp: counterparty.kpp } : null;
@@ -67,13 +74,13 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
     const ref: RecordRef = { system: "onec", entity: "product", id: product.ref };
     const pair = await mapping.resolve(ref, "bitrix24");
     if (pair?.state === "confirmed") continue;
-    await mapping.claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
+    await claim({ source: ref, targetSystem: "bitrix24", targetEntity: "product", createdBy: "flow" });
     const command: CrmProductUpsert = { ...base, type: "bitrix24.product.upsert", source: ref, name: product.name, sku: product.sku, contentHash: contentHash([product.name, product.sku]) };
     await publish(command, "product");
   }
 
   const orderRef: RecordRef = { system: "onec", entity: "order", id: order.ref };
-  await mapping.claim({ source: orderRef, targetSystem: "bitrix24", targetEntity: "deal", createdBy: "flow" });
+  await claim({ source: orderRef, targetSystem: "bitrix24", targetEntity: "deal", createdBy: "flow" });
   const stage = statusToStage(policy, order.status, "0");
   const fields: Record<string, string> = {
     TITLE: order.comment || `Заказ ${order.number}`,

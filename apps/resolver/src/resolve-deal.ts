@@ -16,12 +16,13 @@ import {
   type OutcomeResult,
   type Subjects,
 } from "@concord/contracts";
-import { publishJson, reportOutcome, type Bus, type MappingClient, type MessageContext } from "@concord/bus";
+import { publishJson, reportOutcome, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
 import { stageToStatus, type Policy } from "@concord/policy";
 import type { Logger } from "@concord/telemetry";
 import { projectDeal } from "./projection";
 import { waitForEventSecond } from "./settle";
 import { readDeal, readOnecOrder, reconcilePair } from "./reconcile-pair";
+import { readDecisionModes } from "./dry-run";
 
 export interface ResolverDeps {
   bus: Bus;
@@ -30,6 +31,8 @@ export interface ResolverDeps {
   logger: Logger;
   policy: Policy;
   settleMs: number;
+  /** Each flow's mode; absent: every flow live. */
+  modes?: FlowModes;
   now?: () => number;
 }
 
@@ -73,6 +76,8 @@ export function createDealResolver(deps: ResolverDeps) {
       );
 
     await waitForEventSecond(event, deps.settleMs, now);
+    const modes = await readDecisionModes(deps.modes, ["orders.crmToOnec", "orders.onecToCrm"], dealRef, event.action, now);
+    const dryRun = modes.isDryRun("orders.crmToOnec");
     const row = await mapping.resolve(dealRef, "onec");
     // Pairs are stored from whichever side came first: `targetId` here is always the 1C ref.
     let existing = row ? { ...row, targetId: row.state === "claimed" ? null : idOn(row, "onec") } : null;
@@ -83,6 +88,11 @@ export function createDealResolver(deps: ResolverDeps) {
       // Only the deal's own return revives a pair its delete ended (a 1C delete leaves the deal alive).
       if (!snapshot.found || event.action === "delete" || existing.deletedBy !== "bitrix24") {
         await report("skipped", "the pair was deleted; the deal is no longer synced", existing.targetId);
+        return;
+      }
+      if (dryRun) {
+        await modes.confirm();
+        await report("dry-run", "dry-run (orders.crmToOnec): would revive the pair of the restored deal, then sync its current state to the 1C order", existing.targetId);
         return;
       }
       // The deal is back (restored from the recycle bin): the pair lives again, and its current state is synced.
@@ -105,6 +115,11 @@ export function createDealResolver(deps: ResolverDeps) {
         return;
       }
       const rule = policy.deletes.crmDeal;
+      if (rule.erp === "none" && dryRun) {
+        await modes.confirm();
+        await report("dry-run", "dry-run (orders.crmToOnec): would mark the mapping deleted (the deal was deleted; the policy leaves the 1C order)", existing.targetId);
+        return;
+      }
       if (rule.erp === "none") {
         await mapping.markDeleted(existing.id, "bitrix24");
         await report("applied", "deal deleted; policy leaves the 1C order; mapping marked deleted", existing.targetId);
@@ -121,8 +136,9 @@ export function createDealResolver(deps: ResolverDeps) {
         status: rule.erp === "cancelStatus" ? (rule.status ?? null) : null,
         contentHash: contentHash(["delete", rule]),
       };
-      await publishCommand(command);
-      await report("commanded", `deal deleted: 1C order ${rule.erp === "deletionMark" ? "to be marked for deletion" : `to be set to ${rule.status}`}`, existing.targetId);
+      if (dryRun) await modes.confirm();
+      await publishCommand({ ...command, ...modes.field("orders.crmToOnec") });
+      await report(dryRun ? "dry-run" : "commanded", `${dryRun ? "decided in dry-run (the writer records the would-be write): " : ""}deal deleted: 1C order ${rule.erp === "deletionMark" ? "to be marked for deletion" : `to be set to ${rule.status}`}`, existing.targetId);
       return;
     }
 
@@ -134,7 +150,8 @@ export function createDealResolver(deps: ResolverDeps) {
     if (existing?.targetId) {
       if (snapshot.deal.originId !== existing.targetId) {
         // The inverse id is missing on the deal (e.g. the link-back was lost): write it again.
-        const link: CrmDealLink = { v: 1, type: "bitrix24.deal.link", dealId: event.sourceId, originatorId: ONEC_ORIGINATOR_ID, originId: existing.targetId, issuedAt: new Date(now()).toISOString() };
+        if (dryRun) await modes.confirm();
+        const link: CrmDealLink = { v: 1, type: "bitrix24.deal.link", dealId: event.sourceId, originatorId: ONEC_ORIGINATOR_ID, originId: existing.targetId, issuedAt: new Date(now()).toISOString(), ...modes.field("orders.crmToOnec") };
         await publishJson(bus.js, subjects.command("bitrix24", "deal"), link, { msgId: crmCommandId(link), schema: SchemaVersions.crmCommand });
       }
       const onec = await readOnecOrder(deps, existing.targetId);
@@ -142,7 +159,7 @@ export function createDealResolver(deps: ResolverDeps) {
         await report("skipped", "the 1C order no longer exists (its delete notification decides)", existing.targetId);
         return;
       }
-      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete, observedAt: context.storedAt });
+      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete, observedAt: context.storedAt, modes });
       await report(outcome.result, undelete ? `deal restored: pair revived; ${outcome.detail}` : outcome.detail, existing.targetId);
       return;
     }
@@ -170,6 +187,14 @@ export function createDealResolver(deps: ResolverDeps) {
     }
     const { customer, order } = projection;
     await waitForClaimFrom1C(snapshot.customer);
+    if (dryRun) {
+      // Nothing is claimed: the writers report what they would create, and a switch to live decides this deal again.
+      await modes.confirm();
+      await publishCommand({ ...customer, ...modes.field("orders.crmToOnec") });
+      await publishCommand({ ...order, ...modes.field("orders.crmToOnec") });
+      await report("dry-run", `decided in dry-run (the writers record the would-be writes): counterparty and order commands for ${order.lines.length} lines, status ${order.order.status}`);
+      return;
+    }
     await mapping.claim({ source: customer.source, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" });
     await mapping.claim({ source: order.source, targetSystem: "onec", targetEntity: "order", createdBy: "flow" });
     await publishCommand(customer);
