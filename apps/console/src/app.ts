@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type ErrorRequestHandler, type Express, type Response } from "express";
 import type { z } from "zod";
-import { connectBus, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
+import { connectBus, createDecisionClient, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
 import { masker, type Logger } from "@concord/telemetry";
 import { apiTokensOf, type ConsoleConfig } from "./config";
@@ -12,6 +12,7 @@ import { createOperations, type Operations } from "./operations";
 import { createAuditTrail, type AuditTrail } from "./audit";
 import type { ApiToken } from "./tokens";
 import { circuitsRoute, type CircuitReport } from "./circuits";
+import { DecideBodySchema, DecisionsQuerySchema, type Decisions } from "./decisions";
 import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, type FlowOperations } from "./flows";
 
 export interface ServerOptions {
@@ -25,6 +26,8 @@ export interface ServerOptions {
   circuits?: () => Promise<CircuitReport[]>;
   /** Flows: modes, switches, would-be writes (GET/PUT /api/flows). */
   flows?: FlowOperations;
+  /** Ambiguous matches waiting for a person (GET /api/decisions, POST /api/decisions/:id). */
+  decisions?: Decisions;
   logger: Logger;
 }
 
@@ -34,6 +37,10 @@ const statusOf: Record<string, number> = {
   NOT_RESYNCABLE: 409,
   DEAD_LETTER_NOT_FOUND: 404,
   DEAD_LETTER_NOT_OPEN: 409,
+  DECISION_NOT_FOUND: 404,
+  DECISION_CLOSED: 409,
+  NOT_A_CANDIDATE: 422,
+  TARGET_ALREADY_MAPPED: 409,
   RPC_UNAVAILABLE: 503,
   BUS_PUBLISH_FAILED: 503,
 };
@@ -144,6 +151,24 @@ export function createServer(options: ServerOptions): Express {
       send(res, 200, result);
     });
   }
+  const { decisions } = options;
+  if (decisions) {
+    api.get("/decisions", viewer, async (req, res) => {
+      const query = parse(DecisionsQuerySchema, req.query);
+      send(res, 200, await decisions.list(query.status, query.limit));
+    });
+    // Deciding is an operator's action, recorded in the audit trail; the held records resume by themselves.
+    api.post("/decisions/:id", operator, async (req, res) => {
+      const id = parse(IdParamSchema, req.params.id);
+      const body = parse(DecideBodySchema, req.body ?? {});
+      const result = await audit.act(callerOf(res), "decision", { kind: "decision", id: String(id) }, async () => {
+        const r = await decisions.decide({ id, action: body.action, ...(body.candidate ? { candidateId: body.candidate } : {}), actor: callerOf(res).name });
+        const d = r.decision;
+        return { value: r, detail: `${d.action}${d.chosenId ? ` ${d.chosenId}` : ""} for ${d.source.system} ${d.source.entity} ${d.source.id}${body.reason ? `; reason: ${body.reason}` : ""}` };
+      });
+      send(res, 200, result);
+    });
+  }
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
   app.use((_req, res) => send(res, 404, { error: "not found" }));
@@ -187,7 +212,8 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   });
   let stopping = false;
   const ready = () => !stopping && !bus.nc.isClosed();
-  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, flows, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }));
+  const decisions = createDecisionClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
+  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, flows, decisions, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());

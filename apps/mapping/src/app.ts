@@ -17,6 +17,9 @@ import {
   DlqGetRequestSchema,
   DlqListRequestSchema,
   DlqMarkRequestSchema,
+  DecisionOpenRequestSchema,
+  DecisionListRequestSchema,
+  DecisionDecideRequestSchema,
   ExchangeListRequestSchema,
   createSubjects,
 } from "@concord/contracts";
@@ -29,6 +32,7 @@ import { createMappingStore } from "./store";
 import { listExchange, recordOutcome } from "./exchange-log";
 import { createDeadLetterStore } from "./dead-letters";
 import { createAuditStore } from "./audit";
+import { createDecisionStore } from "./decisions";
 
 /** Wires the identity service: migrations, request/reply handlers, the exchange-log and dead-letter recorders. */
 export async function createApp(config: MappingConfig, logger: Logger) {
@@ -38,13 +42,14 @@ export async function createApp(config: MappingConfig, logger: Logger) {
   const store = createMappingStore(database.db);
   const deadLetterStore = createDeadLetterStore(database.db);
   const auditStore = createAuditStore(database.db);
+  const decisionStore = createDecisionStore(database.db);
   const bus = await connectBus(config.NATS_URL, "mapping");
   await ensureStreams(bus.jsm, subjects);
 
   const subs = [
     serveRpc(bus.nc, subjects.rpc.mappingResolve, ResolveRequestSchema, async (r) => ({ mapping: await store.resolve(r.ref, r.targetSystem) }), logger),
     serveRpc(bus.nc, subjects.rpc.mappingClaim, ClaimRequestSchema, (r) => store.claim(r), logger),
-    serveRpc(bus.nc, subjects.rpc.mappingConfirm, ConfirmRequestSchema, async (r) => ({ mapping: await store.confirm(r.mappingId, r.targetId, r.owner) }), logger),
+    serveRpc(bus.nc, subjects.rpc.mappingConfirm, ConfirmRequestSchema, async (r) => ({ mapping: await store.confirm(r.mappingId, r.targetId, r.owner, r.createdBy) }), logger),
     serveRpc(bus.nc, subjects.rpc.mappingCreateAttempt, CreateAttemptRequestSchema, async (r) => ({ mapping: await store.createAttempt(r.mappingId, r.owner, r.action) }), logger),
     serveRpc(bus.nc, subjects.rpc.mappingLease, LeaseRequestSchema, (r) => store.lease(r.mappingId, r.owner, r.ttlMs), logger),
     serveRpc(bus.nc, subjects.rpc.mappingRelease, ReleaseRequestSchema, (r) => store.release(r.mappingId, r.owner), logger),
@@ -65,6 +70,9 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     serveRpc(bus.nc, subjects.rpc.auditRecord, AuditRecordRequestSchema, (r) => auditStore.record(r), logger),
     serveRpc(bus.nc, subjects.rpc.auditList, AuditListRequestSchema, (r) => auditStore.list(r), logger),
     serveRpc(bus.nc, subjects.rpc.exchangeList, ExchangeListRequestSchema, (r) => listExchange(database.db, r), logger),
+    serveRpc(bus.nc, subjects.rpc.decisionOpen, DecisionOpenRequestSchema, (r) => decisionStore.open(r), logger),
+    serveRpc(bus.nc, subjects.rpc.decisionList, DecisionListRequestSchema, (r) => decisionStore.list(r), logger),
+    serveRpc(bus.nc, subjects.rpc.decisionDecide, DecisionDecideRequestSchema, (r) => decisionStore.decide(r), logger),
   ];
 
   const recorder = await startConsumer(
@@ -112,5 +120,5 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     healthPort: config.MAPPING_HEALTH_PORT,
     close: () => database.close(),
   });
-  return { store, deadLetterStore, ...worker };
+  return { store, deadLetterStore, decisionStore, ...worker };
 }

@@ -6,6 +6,7 @@ import {
   SchemaVersions,
   changeEventId,
   commandId,
+  HeldForDecision,
   decideWrite,
   describeWouldBeWrite,
   crmCommandId,
@@ -14,6 +15,7 @@ import {
   permanent,
   recordedAfterWrite,
   retryable,
+  type Candidate,
   type CrmDealLink,
   type DryRunMark,
   type Mapping,
@@ -31,7 +33,9 @@ import type { Logger } from "@concord/telemetry";
 import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
 import { legalFormAgrees, mergeContactRows, mergeOrderRows, newRowWarehouse, type Row } from "./merge";
 import { createStoredForms, type LengthStore } from "./stored-forms";
-import { markerFilters, markerMigration } from "./markers";
+import { markerAdded, markerFilters, markerMigration } from "./markers";
+import { counterpartyLabel, createCounterpartyMatcher } from "./matching";
+import { matchedBy } from "@concord/policy";
 import { createProductLookup } from "./products";
 
 export interface WriterDeps {
@@ -88,6 +92,7 @@ export function createOnecWriter(deps: WriterDeps) {
   const owner = `onec-writer:${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   const resolveProducts = createProductLookup(onec);
   const storedForms = createStoredForms(deps.lengths);
+  const matchCounterparty = createCounterpartyMatcher(onec, mapping);
 
   /** Records carrying a marker: in the attribute, else (written by an earlier version) in the comment. */
   async function findMarked(set: string, marker: string): Promise<OnecRecord[]> {
@@ -215,6 +220,38 @@ export function createOnecWriter(deps: WriterDeps) {
     return body;
   }
 
+  /** Ambiguous keys: nothing is created; the pair waits for a person, and so does every order that needs it. */
+  async function awaitDecision(pair: Mapping, summary: string, reason: string, candidates: Candidate[]): Promise<never> {
+    const decision = await mapping.openDecision(pair.id, summary, reason, candidates);
+    throw new HeldForDecision(decision.id, `${summary}: ${reason}; waits for decision ${decision.id} (concord decisions list)`);
+  }
+
+  /**
+   * Links an existing counterparty found by business keys (or chosen by a person): the pair is
+   * confirmed to it and it gets Concord's marker; its fields are then reconciled by the customer
+   * pair under the ownership rules (a recheck of the CRM record), never overwritten here.
+   */
+  async function linkCounterparty(command: OnecCounterpartyUpsert, pair: Mapping, lease: string, ref: string, createdBy: string): Promise<Applied> {
+    const found = await onec.get(OnecSets.counterparty, ref);
+    if (!found) throw permanent("TARGET_GONE", `counterparty ${ref} (${createdBy}) no longer exists in 1C`);
+    try {
+      await mapping.confirm(pair.id, found.Ref_Key, lease, createdBy);
+    } catch (error) {
+      // Another record linked it between the lookup and here: a person decides.
+      if (!(isSyncError(error) && error.code === "TARGET_ALREADY_MAPPED") || createdBy === "decision") throw error;
+      return awaitDecision(pair, command.match?.summary ?? `${command.source.entity} ${command.source.id}`, `the only match (${createdBy}) was linked to another record meanwhile`, [
+        { id: found.Ref_Key, label: counterpartyLabel(found), keys: [createdBy.replace(/^match:/, "")], linkedTo: "another record" },
+      ]);
+    }
+    const body: Record<string, unknown> = markerAdded(found, customerInverseId(command.source));
+    if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
+    const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, `linked to the existing counterparty (${createdBy})`);
+    const now = new Date().toISOString();
+    const recheck = ChangeEventSchema.parse({ v: 1, type: "change", system: "bitrix24", entity: command.source.entity, sourceId: command.source.id, action: "upsert", sourceVersion: `linked@${pair.id}`, occurredAt: now, receivedAt: now, via: "recheck" });
+    await publishJson(bus.js, subjects.event("bitrix24", command.source.entity), recheck, { msgId: changeEventId(recheck), schema: SchemaVersions.change });
+    return { ...applied, result: "applied", detail: `linked to existing counterparty ${found.Ref_Key} (${createdBy}); ${applied.detail}` };
+  }
+
   async function applyCounterparty(command: OnecCounterpartyUpsert, pair: Mapping, lease: string): Promise<Applied> {
     if (pair.targetId) {
       const current = await onec.get(OnecSets.counterparty, pair.targetId);
@@ -228,6 +265,15 @@ export function createOnecWriter(deps: WriterDeps) {
       return patchOwned(OnecSets.counterparty, "counterparty", current, body, command.decidedAgainst ? "counterparty" : "counterparty exists; its pair's reconcile keeps its fields");
     }
     const marker = customerInverseId(command.source);
+    const whose = `${command.source.entity} ${command.source.id}`;
+    // Business keys before a create (never while a create is in doubt: its marker decides).
+    if (pair.decision === "awaiting") throw new HeldForDecision(null, `${whose} waits for a person's decision between existing 1C counterparties (concord decisions list)`);
+    if (pair.decision === "link" && pair.decisionTarget) return linkCounterparty(command, pair, lease, pair.decisionTarget, "decision");
+    if (pair.decision === null && !pair.createAttemptedAt && command.match && command.match.lookups.length > 0) {
+      const match = await matchCounterparty(command.match, command.source);
+      if (match.kind === "one") return linkCounterparty(command, pair, lease, match.id, matchedBy(match.keys));
+      if (match.kind === "ambiguous") return awaitDecision(pair, command.match.summary, match.reason, match.candidates);
+    }
     let sent: Record<string, unknown> = {};
     return createOnce(
       pair,
@@ -257,6 +303,12 @@ export function createOnecWriter(deps: WriterDeps) {
   async function orderParties(command: OnecOrderUpsert): Promise<{ counterparty: string; partner: string }> {
     const customerPair = await mapping.resolve(command.customer, "onec");
     const target = customerPair && customerPair.state !== "claimed" ? idOn(customerPair, "onec") : null;
+    if (!target && customerPair?.decision === "awaiting") {
+      throw new HeldForDecision(null, `order of deal ${command.source.id} is held: its ${command.customer.entity} ${command.customer.id} waits for a person's decision (concord decisions list)`);
+    }
+    if (!target && customerPair?.decision === "ignore") {
+      throw new CustomerIgnored(`its ${command.customer.entity} ${command.customer.id} is not synced (a person decided to ignore it)`);
+    }
     if (!target) {
       throw retryable("REFERENCE_NOT_READY", `counterparty of ${command.customer.entity} ${command.customer.id} is not in 1C yet`, { retryAfterMs: 1_000 });
     }
@@ -480,12 +532,23 @@ export function createOnecWriter(deps: WriterDeps) {
         return;
       }
       context.working();
-      const applied =
-        command.type === "onec.order.upsert"
-          ? await applyOrder(command, pair, lease)
-          : command.type === "onec.order.delete"
-            ? await applyDelete(command, pair)
-            : await applyCounterparty(command, pair, lease);
+      if (pair.targetId === null && pair.decision === "ignore") {
+        await report("skipped", "not synced: a person decided to ignore this record's match", null);
+        return;
+      }
+      let applied: Applied;
+      try {
+        applied =
+          command.type === "onec.order.upsert"
+            ? await applyOrder(command, pair, lease)
+            : command.type === "onec.order.delete"
+              ? await applyDelete(command, pair)
+              : await applyCounterparty(command, pair, lease);
+      } catch (error) {
+        if (!(error instanceof CustomerIgnored)) throw error;
+        await report("skipped", `order not created: ${error.message}`, null);
+        return;
+      }
       if (applied.result === "stale") {
         // Not written: the state stays as it was, and the pair is decided again.
         await report("stale", applied.detail, applied.ref);
@@ -509,6 +572,9 @@ function recordedValues(command: OnecCounterpartyUpsert | OnecOrderUpsert, appli
   if (!view || !(command.decidedAgainst || applied.result === "created")) return previous;
   return applied.dataVersion ? recordedAfterWrite(view, applied.dataVersion, previous) : view;
 }
+
+/** An order whose customer a person decided not to sync: skipped, not failed. */
+class CustomerIgnored extends Error {}
 
 const EMPTY_REF = "00000000-0000-0000-0000-000000000000";
 const filledRef = (v: unknown) => typeof v === "string" && v !== "" && v !== EMPTY_REF;

@@ -13,7 +13,7 @@ import {
   type SourceVersion,
 } from "@concord/contracts";
 import { publishJson } from "@concord/bus";
-import { statusToStage } from "@concord/policy";
+import { customerKind, matchRequest, statusToStage } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
 import { unitPaid } from "./order-view";
 import { allLive, type DecisionModes } from "./dry-run";
@@ -65,7 +65,20 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
     const multi = (value: string | null) => (value ? [{ VALUE: value, VALUE_TYPE: "WORK" }] : undefined);
     const fields = { [entity === "company" ? "TITLE" : "NAME"]: counterparty.name, EMAIL: multi(counterparty.email), PHONE: multi(counterparty.phone) };
     const requisite = counterparty.inn ? { inn: counterparty.inn, kpp: counterparty.kpp } : null;
-    const command: CrmCustomerUpsert = { ...base, type: "bitrix24.customer.upsert", source: customerRef, entity, fields, requisite, contentHash: contentHash([entity, fields, requisite]) };
+    // Business keys the writer looks for before creating a company or contact (none once a person decided).
+    const keys = { kind: customerKind("counterparty", counterparty.inn, counterparty.kpp, counterparty.kind), inn: counterparty.inn, kpp: counterparty.kpp, email: counterparty.email, phone: counterparty.phone };
+    const summary = `1C counterparty ${counterparty.ref} «${counterparty.name}»${counterparty.inn ? ` · ИНН ${counterparty.inn}${counterparty.kpp ? `/${counterparty.kpp}` : ""}` : ""}${counterparty.email ? ` · ${counterparty.email}` : ""}`;
+    const match = customerPair?.decision ? null : matchRequest(policy.matching, keys, summary);
+    const command: CrmCustomerUpsert = {
+      ...base,
+      type: "bitrix24.customer.upsert",
+      source: customerRef,
+      entity,
+      fields,
+      requisite,
+      contentHash: contentHash([entity, fields, requisite]),
+      ...(match && match.lookups.length > 0 ? { match } : {}),
+    };
     await publish(command, "company");
   }
 

@@ -1,5 +1,6 @@
 import {
   ONEC_ORIGINATOR_ID,
+  CrmCustomerSnapshotReplySchema,
   SchemaVersions,
   changeEventId,
   commandId,
@@ -12,12 +13,13 @@ import {
   type CrmDealLink,
   type DealSnapshot,
   type OnecCommand,
+  type OnecCounterpartyUpsert,
   type OnecOrderDelete,
   type OutcomeResult,
   type Subjects,
 } from "@concord/contracts";
-import { publishJson, reportOutcome, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
-import { stageToStatus, type Policy } from "@concord/policy";
+import { publishJson, reportOutcome, requestRpc, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
+import { customerKind, matchRequest, stageToStatus, type Policy } from "@concord/policy";
 import type { Logger } from "@concord/telemetry";
 import { projectDeal } from "./projection";
 import { waitForEventSecond } from "./settle";
@@ -61,6 +63,23 @@ export function createDealResolver(deps: ResolverDeps) {
     if (fromOnec && fromOnec.state === "claimed") {
       throw retryable("IDENTITY_CLAIMED", `${customer.kind} ${customer.id} is being created from 1C counterparty ${customer.originId}; its pair is not confirmed yet`, { retryAfterMs: 1_000 });
     }
+  }
+
+  /**
+   * A customer not linked yet carries the business keys its writer looks for before creating a
+   * counterparty (INN/KPP from the CRM record's requisite: one snapshot, only until it is linked).
+   */
+  async function withMatch(command: OnecCounterpartyUpsert): Promise<OnecCounterpartyUpsert> {
+    const pair = await mapping.resolve(command.source, "onec");
+    if (pair && (pair.state !== "claimed" || pair.decision !== null)) return command;
+    const entity = command.source.entity as "company" | "contact";
+    const reply = await requestRpc(bus.nc, subjects.rpc.crmSnapshot, { v: 1, type: "snapshot-request", entity, id: command.source.id }, CrmCustomerSnapshotReplySchema, 30_000);
+    if (!reply.found) return command;
+    const { inn, kpp, email, phone, name } = reply.customer;
+    const keys = { kind: customerKind(entity, inn, kpp), inn, kpp, email, phone };
+    const summary = `${entity} ${command.source.id} «${name}»${inn ? ` · ИНН ${inn}${kpp ? `/${kpp}` : ""}` : ""}${email ? ` · ${email}` : ""}`;
+    const match = matchRequest(policy.matching, keys, summary);
+    return match.lookups.length > 0 ? { ...command, match } : command;
   }
 
   return async function resolveDeal(event: ChangeEvent, context: MessageContext): Promise<void> {
@@ -185,7 +204,8 @@ export function createDealResolver(deps: ResolverDeps) {
       await report("skipped", projection.reason);
       return;
     }
-    const { customer, order } = projection;
+    const { order } = projection;
+    const customer = await withMatch(projection.customer);
     await waitForClaimFrom1C(snapshot.customer);
     if (dryRun) {
       // Nothing is claimed: the writers report what they would create, and a switch to live decides this deal again.

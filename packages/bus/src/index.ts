@@ -13,6 +13,8 @@ export { maskedPayload, publishDeadLetter, toDeadLetter } from "./dead-letter";
 export { configureSealing, createSealer, currentSealer } from "./sealing";
 export type { Sealer } from "./sealing";
 export { serveRpc, requestRpc, rpcErrorReply } from "./rpc";
+export { createDecisionClient } from "./decision-client";
+export type { DecisionClient } from "./decision-client";
 export { createDlqClient, openOriginal, republishOriginal, publishJsonWithHeaders } from "./dead-letter-ops";
 export type { DlqClient, RepublishOptions } from "./dead-letter-ops";
 export { reportOutcome } from "./outcomes";

@@ -19,6 +19,7 @@ import { CliError, createConsoleClient, targetFromEnv, type ConsoleClient } from
 import { parseFilter, toFilter } from "./filter";
 import { formatFlows, formatList, formatShow, formatWouldBeWrites, type FlowView } from "./format";
 import { printable } from "./printable";
+import { addDecisionCommands } from "./decisions";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -209,6 +210,8 @@ export function buildProgram(io: CliIo): Command {
       const { body } = await api().request<{ flow: string; writes: ExchangeEntry[] }>("GET", `/api/flows/${flow}/dry-run?${query.toString()}`);
       out(options.json ? JSON.stringify(body, null, 2) : formatWouldBeWrites(body.writes));
     });
+
+  addDecisionCommands(program, api, out);
 
   return program;
 }

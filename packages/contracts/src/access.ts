@@ -29,8 +29,8 @@ export const AuditEntrySchema = z.object({
   actor: z.string().min(1).max(100).describe("Name of the API token (or, later, the user) that acted"),
   role: RoleSchema.describe("The actor's role at the time"),
   action: AuditActionSchema,
-  targetKind: z.enum(["dead-letter", "record", "filter", "flow"]).describe("What the action was on"),
-  targetId: z.string().max(500).describe("Dead letter id, `system:entity:id`, the bulk filter as JSON, or a flow name"),
+  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow"]).describe("What the action was on"),
+  targetId: z.string().max(500).describe("Dead letter id, `system:entity:id`, the bulk filter as JSON, a decision id, or a flow name"),
   result: z.enum(["ok", "failed"]).describe("Whether the action succeeded"),
   detail: z.string().max(2000).describe("What came of it (masked): the new message id, the reason, the error"),
   traceId: z.string().nullable(),
@@ -42,7 +42,7 @@ export type AuditRecordRequest = z.infer<typeof AuditRecordRequestSchema>;
 export const AuditRecordReplySchema = z.object({ entry: AuditEntrySchema });
 
 export const AuditListRequestSchema = z.object({
-  targetKind: z.enum(["dead-letter", "record", "filter", "flow"]).optional(),
+  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow"]).optional(),
   targetId: z.string().max(500).optional(),
   actor: z.string().max(100).optional(),
   limit: z.number().int().min(1).max(1000).default(100),

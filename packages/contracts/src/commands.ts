@@ -21,6 +21,21 @@ export const DecidedAgainstSchema = z.object({
   dataVersion: z.string().min(1).describe("DataVersion of the 1C record the resolver read"),
 });
 
+/**
+ * Business-key lookups a writer runs before it creates a customer (decided by the resolver
+ * from the policy): each key with the values to look for, normalised and as the source holds
+ * them, since the target compares exactly. Absent: only Concord's own marker links.
+ */
+export const MatchSchema = z
+  .object({
+    summary: z.string().max(500).describe("The source record as a person recognises it (shown in a decision)"),
+    lookups: z
+      .array(z.object({ key: z.enum(["innKpp", "inn", "email", "phone"]), value: z.string().min(1).max(200), variants: z.array(z.string().min(1).max(200)).max(4) }))
+      .max(8),
+  })
+  .describe("Business keys to look for before a create");
+export type MatchRequest = z.infer<typeof MatchSchema>;
+
 const commandBase = {
   v: z.literal(1).describe("Schema version"),
   source: RecordRefSchema.describe("The record this command mirrors"),
@@ -44,6 +59,7 @@ export const OnecCounterpartyUpsertSchema = z.object({
   decidedAgainst: DecidedAgainstSchema.optional(),
   contentHash: z.string().describe("Hash of the projected fields: equal hashes mean nothing to write"),
   syncView: z.record(z.string(), z.unknown()).optional().describe("The counterparty's view after the write (recorded as sync state)"),
+  match: MatchSchema.nullable().optional(),
 });
 export type OnecCounterpartyUpsert = z.infer<typeof OnecCounterpartyUpsertSchema>;
 
@@ -164,6 +180,7 @@ export const CrmCustomerUpsertSchema = z.object({
   requisite: z.object({ inn: z.string(), kpp: z.string() }).nullable().describe("INN/KPP, kept in a requisite"),
   syncView: z.record(z.string(), z.unknown()).optional().describe("The customer's view after the write (recorded as sync state)"),
   contentHash: z.string(),
+  match: MatchSchema.nullable().optional(),
 });
 export type CrmCustomerUpsert = z.infer<typeof CrmCustomerUpsertSchema>;
 

@@ -49,8 +49,10 @@ export {
   compareSourceVersions,
   ONEC_ORIGINATOR_ID,
   ONEC_MARKER_PROPERTY,
+  MatchSchema,
 } from "./commands";
 export type {
+  MatchRequest,
   SourceVersion,
   OnecCounterpartyUpsert,
   OnecOrderLine,

@@ -1,6 +1,8 @@
 export { loadPolicy, parsePolicy, defaultPolicyPath, PolicyError, formatProblem } from "./parse-policy";
 export { masterOf } from "./ownership";
 export { stageToStatus, statusToStage } from "./status-map";
+export { customerKind, normaliseEmail, normalisePhone, lookupsFor, matchRequest, decideMatch, matchedBy } from "./matching";
+export type { CustomerKind, CustomerKeys, MatchKey, KeyLookup, Found, MatchDecision } from "./matching";
 export {
   policySchema,
   ONEC_STATUSES,
@@ -14,4 +16,4 @@ export {
 
 export type { PolicyProblem } from "./parse-policy";
 export type { PolicyEntity } from "./ownership";
-export type { Policy, OnecOrderDefaults, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";
+export type { Policy, Matching, OnecOrderDefaults, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";

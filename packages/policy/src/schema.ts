@@ -298,6 +298,36 @@ const onecOrderSchema = z.strictObject({
 });
 export type OnecOrderDefaults = z.infer<typeof onecOrderSchema>;
 
+/** Business keys that find an existing customer on the other side before Concord creates one. */
+const legalKey = z.enum(["innKpp", "inn", "email", "phone"]);
+const matchingSchema = z.strictObject({
+  /**
+   * Per kind of customer, the keys tried — all of them: one record found (by one key or by
+   * several that agree) is linked; two or more, or keys that find different records, wait
+   * for a person's decision. An empty list: only Concord's own marker links.
+   */
+  customer: z
+    .strictObject({
+      /** A company with a KPP (or a 10-digit INN): INN + KPP tell a branch from its head office. */
+      legalEntity: z.array(legalKey).default(["innKpp"]),
+      /** A sole trader (a 12-digit INN, no KPP; 1C ИндивидуальныйПредприниматель). */
+      soleTrader: z.array(legalKey.exclude(["innKpp"])).default(["inn"]),
+      /** A person (a CRM contact; 1C ФизЛицо). */
+      person: z.array(legalKey.exclude(["innKpp"])).default(["email", "phone"]),
+    })
+    .prefault({}),
+  /** How key values are compared: both sides are normalised the same way. */
+  normalise: z
+    .strictObject({
+      /** lowercase: trimmed and lower-cased; exact: trimmed only. */
+      email: z.enum(["lowercase", "exact"]).default("lowercase"),
+      /** ruPhone: digits only, a leading 8 of an 11-digit number read as 7; digits: digits only; exact: trimmed. */
+      phone: z.enum(["ruPhone", "digits", "exact"]).default("ruPhone"),
+    })
+    .prefault({}),
+});
+export type Matching = z.infer<typeof matchingSchema>;
+
 /**
  * True when no issue so far lies under one of these top-level keys (or replaces the whole
  * document), so a cross-section check can read them as typed.
@@ -334,6 +364,8 @@ export const policySchema = z
     fieldMap: fieldMapSchema,
     /** Defaults of the orders Concord creates in 1C (required when flows.order.createInErp is on). */
     onecOrder: onecOrderSchema.optional(),
+    /** Business-key matching before a create (products match by article, `fieldMap.product.skuField`). */
+    matching: matchingSchema.prefault({}),
     /**
      * Compensation: when a deal enters one of these stages (they need the 1C order) and 1C
      * rejects the order for good, the deal goes back to its last synced stage (or `revertTo`),
