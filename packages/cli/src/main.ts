@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // `concord`: the operations CLI. Errors are one line on stderr and exit code 1.
 import { CommanderError } from "commander";
+import { addGoLiveCommands } from "@concord/go-live";
 import { printable } from "./printable";
 import { buildProgram, confirmOnStdin } from "./program";
 
@@ -9,6 +10,8 @@ const program = buildProgram({
   out: (text) => process.stdout.write(`${text}\n`),
   confirm: confirmOnStdin,
 });
+// Backfill and mapping rebuild/verify run in this process (both systems' credentials, NATS, PostgreSQL).
+addGoLiveCommands(program, { env: process.env, out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) });
 program.exitOverride();
 
 program.parseAsync(process.argv).then(

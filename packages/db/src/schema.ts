@@ -230,3 +230,45 @@ export const decisions = pgTable(
     index("decisions_status_idx").on(t.status, t.openedAt),
   ],
 );
+
+/**
+ * Go-live runs (`concord backfill`, `concord mapping rebuild` / `verify`): one row per run, its
+ * checkpoint (the next page of every list it reads) and, once matched, its report. Written by
+ * the CLI's go-live tools, not by mapping: they hold no identity, only what a run has read.
+ */
+export const goLiveRuns = pgTable(
+  "go_live_runs",
+  {
+    id: serial("id").primaryKey(),
+    /** backfill | rebuild | verify */
+    kind: text("kind").notNull(),
+    /** customers | products | orders */
+    entity: text("entity").notNull(),
+    apply: integer("apply").notNull().default(0),
+    /** reading → matched → applied | reported; skipped (a person chose to skip this entity's backfill) */
+    status: text("status").notNull(),
+    /** Per list (e.g. bitrix24.company): the next offset and whether it is done. */
+    checkpoint: jsonb("checkpoint").$type<Record<string, { next: number; done: boolean; read: number; total: number | null }>>().notNull(),
+    /** The applied pairs' progress: how many of the report's pairs are written. */
+    appliedUpTo: integer("applied_up_to").notNull().default(0),
+    report: jsonb("report").$type<Record<string, unknown>>(),
+    actor: text("actor").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("go_live_runs_entity_idx").on(t.kind, t.entity, t.startedAt)],
+);
+
+/** The records a run has read, page by page: a resumed run reads the rest, not all again. */
+export const goLivePages = pgTable(
+  "go_live_pages",
+  {
+    runId: integer("run_id")
+      .notNull()
+      .references(() => goLiveRuns.id, { onDelete: "cascade" }),
+    list: text("list").notNull(),
+    page: integer("page").notNull(),
+    records: jsonb("records").$type<unknown[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.list, t.page] })],
+);

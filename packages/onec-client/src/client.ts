@@ -124,6 +124,10 @@ export function createOnecClient(options: OnecClientOptions) {
       });
       return reply.value;
     },
+    /** How many records a set holds (with a filter: that match it), from `<Set>/$count`. */
+    async count(set: string, filter?: string): Promise<number> {
+      return Number(await request<unknown>("GET", `${encodeURIComponent(set)}/$count`, { $filter: filter }));
+    },
     async get(set: string, ref: string): Promise<OnecRecord | null> {
       try {
         return await request<OnecRecord>("GET", entityPath(set, ref), {});

@@ -2,3 +2,4 @@ export { checkedRefKey, createOnecClient, odataGuid, odataString } from "./clien
 export type { OnecClient, OnecClientOptions, OnecRateLimiter, OnecRecord, ListQuery } from "./client";
 export { classifyOnecError } from "./classify";
 export type { OnecErrorBody } from "./classify";
+export { MARKER_PROPERTY, markerAdded, markerFilters, markerMigration, markerOf, markerRows } from "./markers";
