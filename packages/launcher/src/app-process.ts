@@ -11,6 +11,12 @@ export interface AppSpec {
   name: string;
   /** Directory of the app (its package root); it runs `src/main.ts` from there. */
   dir: string;
+  /**
+   * A prebuilt bundle of `src/main.ts` (app-bundle.ts) to run instead of the source through tsx,
+   * still with `dir` as its working directory. Its source maps are beside it: set
+   * NODE_OPTIONS=--enable-source-maps to see source lines in stack traces.
+   */
+  bundle?: string;
   env: Record<string, string>;
   /** URL that answers 200 once the process can do its work. */
   readyUrl: string;
@@ -18,7 +24,7 @@ export interface AppSpec {
 }
 
 /**
- * One app as an OS process (node with tsx's loader, so the pid is the app itself and SIGKILL
+ * One app as an OS process (node with tsx's loader or its bundle, so the pid is the app itself and SIGKILL
  * really kills it). Its output goes straight to the app's log file, appended across restarts,
  * so nothing of it depends on us staying alive. Its stdin is a pipe from us, so it stops when
  * we are gone (exit-with-parent.ts).
@@ -40,7 +46,8 @@ export class AppProcess {
   start(): void {
     mkdirSync(dirname(this.spec.logFile), { recursive: true });
     const log = openSync(this.spec.logFile, "a");
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", exitWithParent, "src/main.ts"], {
+    const args = this.spec.bundle ? [this.spec.bundle] : ["--import", "tsx", "--import", exitWithParent, "src/main.ts"];
+    const child = spawn(process.execPath, args, {
       cwd: this.spec.dir,
       env: { ...process.env, ...this.spec.env },
       stdio: ["pipe", log, log],

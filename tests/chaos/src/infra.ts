@@ -73,6 +73,9 @@ export async function startChaosSystem(options: {
     tracesFile: join(options.logDir, "traces.jsonl"),
     logLevel: profile.logLevel,
     replicas: REPLICAS,
+    // The apps' source prebuilt (launcher app-bundle.ts): every kill and revive starts in a quarter
+    // of tsx's CPU. CONCORD_APPS_FROM=source runs them through tsx instead.
+    fromBundles: process.env.CONCORD_APPS_FROM !== "source",
     env: {
       // The workload acts as many users at once; the REST rate limit is injected as a fault instead.
       "sandbox-bitrix24": { B24_SANDBOX_RATE_CAPACITY: "100000", B24_SANDBOX_RATE_DRAIN_PER_SEC: "1000", B24_SANDBOX_SEED: String(options.sandboxSeeds.bitrix24) },

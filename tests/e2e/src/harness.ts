@@ -59,6 +59,9 @@ export async function startTestSystem(options: { env?: SystemConfig["env"]; repl
     logDir,
     tracesFile: join(logDir, "traces.jsonl"),
     logLevel: "debug",
+    // Prebuilt bundles of the apps' source start for a quarter of tsx's CPU (launcher app-bundle.ts);
+    // CONCORD_APPS_FROM=source runs them through tsx instead.
+    fromBundles: process.env.CONCORD_APPS_FROM !== "source",
     // Every service runs as two replicas unless a test says otherwise (CONCORD_E2E_REPLICAS overrides).
     replicas: options.replicas ?? Number(process.env.CONCORD_E2E_REPLICAS ?? 2),
     // The tests act as many CRM users at once; the REST rate limit (Concord's own concern,
