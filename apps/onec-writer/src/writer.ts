@@ -457,6 +457,12 @@ export function createOnecWriter(deps: WriterDeps) {
           if (Object.keys(body).length === 0) return { detail: "nothing to write: the counterparty holds what Concord owns", target: targetId };
           return { detail: describeWouldBeWrite(`update ${OnecSets.counterparty} ${targetId}`, body), target: targetId };
         }
+        // What the live path would find first: an existing counterparty by the business keys.
+        if (command.match && command.match.lookups.length > 0) {
+          const match = await matchCounterparty(command.match, command.source);
+          if (match.kind === "one") return { detail: `would link ${command.source.entity} ${command.source.id} to the existing counterparty ${match.id} (${matchedBy(match.keys)}), adding Concord's marker`, target: match.id };
+          if (match.kind === "ambiguous") return { detail: `would create nothing and wait for a person's decision: ${match.reason} (candidates ${match.candidates.map((c) => c.id).join(", ")})`, target: null };
+        }
         const partner = await partnerOrPlaceholder(command);
         const creates = partner.startsWith("(") ? `create ${OnecSets.partner} and ${OnecSets.counterparty}` : `create ${OnecSets.counterparty}`;
         return { detail: describeWouldBeWrite(creates, toCounterpartyBody(command, partner)), target: null };
