@@ -9,6 +9,7 @@ import { goLiveConfigSchema } from "./config";
 import { parseDecisions, type DecisionEntry } from "./decisions-file";
 import { GO_LIVE_ENTITIES, type GoLiveEntity } from "./records";
 import { formatReport, reportCsv, reportJson, type Report } from "./report";
+import { formatReconcile, lastReconcile, runReconcile, type ReconcileReport } from "./reconcile";
 import { openContext, runBackfill, runRebuild, runVerify, skipBackfill, type GoLiveContext } from "./run";
 
 export interface GoLiveIo {
@@ -132,5 +133,32 @@ export function addGoLiveCommands(program: Command, io: GoLiveIo): void {
         }
       });
       if (disagreements > 0) throw new Error(`mapping verify: ${disagreements} disagreement(s) between the table and the records`);
+    });
+
+  program
+    .command("reconcile")
+    .description("compare every mapped order and customer field by field under the ownership rules and report drift; --heal sends each drifted pair through the normal path (a change event: decided again, logged, deduplicated); exit 1 on drift not healed. Schedule it with cron")
+    .option("--entity <list>", "orders, customers (comma-separated) or all", (value: string) => {
+      const list = value === "all" ? ["orders", "customers"] : value.split(",").map((v) => v.trim());
+      for (const v of list) if (v !== "orders" && v !== "customers") throw new InvalidArgumentError(`orders | customers | all, not "${v}"`);
+      return list as Array<"orders" | "customers">;
+    }, ["orders", "customers"] as Array<"orders" | "customers">)
+    .option("--heal", "publish a change event per drifted pair")
+    .option("--last", "print the last stored result instead of running")
+    .option("--json", "print JSON")
+    .action(async (options: { entity: Array<"orders" | "customers">; heal?: boolean; last?: boolean; json?: boolean }) => {
+      let unhealed = 0;
+      await withContext(io, async (ctx) => {
+        for (const entity of options.entity) {
+          const report: ReconcileReport | null = options.last ? await lastReconcile(ctx, entity) : await runReconcile(ctx, entity, { heal: options.heal === true });
+          if (!report) {
+            io.out(`reconcile ${entity}: no run yet`);
+            continue;
+          }
+          if (!options.last && !options.heal) unhealed += report.drifted.length;
+          io.out(options.json ? JSON.stringify(report, null, 2) : formatReconcile(report));
+        }
+      });
+      if (unhealed > 0) throw new Error(`reconcile: ${unhealed} drifted pair(s) (--heal sends them through the flows)`);
     });
 }

@@ -5,6 +5,7 @@ export { compareWithTable, backfillGateKey, openContext, progressLine, runBackfi
 export { customerIndexKeys, indexBy, indexTable, matchEntity, productPairs, provenPairs } from "./match";
 export { CSV_HEADER, countBy, formatReport, reportCsv, reportJson, summaryOf } from "./report";
 export { GO_LIVE_ENTITIES, LISTS, refKey } from "./records";
+export { formatReconcile, lastReconcile, runReconcile } from "./reconcile";
 
 export type { GoLiveIo } from "./commands";
 export type { GoLiveConfig } from "./config";
@@ -12,4 +13,5 @@ export type { DecisionEntry, ParseResult } from "./decisions-file";
 export type { BackfillGate, GoLiveContext, RunOptions } from "./run";
 export type { Ambiguous, MatchResult, Pair, Sides, TablePair, Unmatched } from "./match";
 export type { Report } from "./report";
+export type { Drift, DriftField, ReconcileReport } from "./reconcile";
 export type { CustomerRecord, GoLiveEntity, OrderRecord, ProductRecord, Ref } from "./records";
