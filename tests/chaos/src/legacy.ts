@@ -80,6 +80,9 @@ export function planLegacy(shares: LegacyShares, window: number, seed: number, a
   };
   const lines = () => rows().map((r) => ({ ...r, price: 10 * random.int(10, 90) }));
   const early = () => random.int(0, Math.round(window * 0.45));
+  // Ambiguous customers' orders come first: their questions show before the 1C outage, as a rule,
+  // so people decide while it lasts and the held orders resume after it.
+  const first = () => random.int(0, Math.round(window * 0.12));
   const [minDelay, maxDelay] = shares.decisionDelayMs;
   let n = 0;
   for (const kind of LEGACY_KINDS) {
@@ -105,7 +108,7 @@ export function planLegacy(shares: LegacyShares, window: number, seed: number, a
       };
       const stage = () => random.pick(["NEW", "PREPARATION", "EXECUTING"]);
       if (kind === "certainOnec" || kind === "crmDuplicates") {
-        group.orders.push({ counterparty: 0, at: early(), lines: lines(), afterPair: false });
+        group.orders.push({ counterparty: 0, at: kind === "crmDuplicates" ? first() : early(), lines: lines(), afterPair: false });
       } else if (kind === "crmDuplicateDeals") {
         // The first company's deal comes first; the second's some seconds later.
         const first = random.int(0, Math.round(window * 0.15));
@@ -114,7 +117,7 @@ export function planLegacy(shares: LegacyShares, window: number, seed: number, a
       } else {
         const count = kind === "certain" ? random.int(shares.dealsPerCustomer[0], shares.dealsPerCustomer[1]) : 1;
         // A `both` deal comes early: its match links the pair before the 1C outage, as a rule, and the 1C order waits for that.
-        for (let d = 0; d < count; d++) group.deals.push({ company: 0, at: kind === "both" ? random.int(0, Math.round(window * 0.15)) : early(), rows: rows(), stage: stage() });
+        for (let d = 0; d < count; d++) group.deals.push({ company: 0, at: kind === "both" ? random.int(0, Math.round(window * 0.15)) : kind === "onecDuplicates" ? first() : early(), rows: rows(), stage: stage() });
         // A 1C-born order of a counterparty already linked: no second company (the pair forms after the 1C outage at worst).
         if (kind === "both") group.orders.push({ counterparty: 0, at: random.int(afterOutageMs, Math.max(afterOutageMs + 1_000, window - 6_000)), lines: lines(), afterPair: true });
       }
@@ -153,6 +156,8 @@ export interface DecisionTaken {
   decidedAt: number;
   /** Links refused (the candidate is linked to another record), before the person chose otherwise. */
   refused: number;
+  /** Taken inside the fault window (the kills, API faults, the 1C outage still going). */
+  duringFaults: boolean;
 }
 
 export interface DeciderResult {
@@ -254,6 +259,7 @@ export function createDecider(options: { consoleUrl: string; token: string; grou
       seenAt,
       decidedAt: Date.now(),
       refused,
+      duringFaults: options.windowEnd() === null,
     });
     options.log(`decision ${decision.id} (${group?.label ?? "not a legacy record"}): ${action}${action === "link" ? ` ${candidate}` : ""}`);
   }

@@ -147,9 +147,12 @@ export async function checkMatching(ctx: {
   const legacySources = new Set<string>();
   let customers = 0;
 
+  // A deal the workload could not finish (no rows: its own call failed for good) needs nothing, as in invariant 2.
+  const dealById = new Map(ctx.deals.map((d) => [String(d.ID), d]));
+  const finished = (id: string) => ((dealById.get(id)?.PRODUCT_ROWS as Rec[] | undefined) ?? []).length > 0;
   for (const g of legacy) {
     const sources = [
-      ...g.crm.map((id, i) => ({ system: "bitrix24", entity: "company", id, needed: g.deals.some((d) => d.company === i) })),
+      ...g.crm.map((id, i) => ({ system: "bitrix24", entity: "company", id, needed: g.deals.some((d) => d.company === i && finished(d.id)) })),
       ...g.onec.map((ref, i) => ({ system: "onec", entity: "counterparty", id: ref, needed: g.orders.some((o) => o.counterparty === i) })),
     ];
     for (const s of sources) legacySources.add(sourceKey(s.system, s.entity, s.id));
@@ -214,6 +217,7 @@ export async function checkMatching(ctx: {
 
     // The orders that needed them: through exactly once to the customer's pair, or skipped when ignored.
     for (const d of g.deals) {
+      if (!finished(d.id)) continue;
       const company = g.crm[d.company] as string;
       const ignoredCustomer = facts.ignored.deals.has(d.id);
       const mine = ctx.orders.filter((o) => o.НомерПоДаннымКлиента === `B24-D-${d.id}`);
