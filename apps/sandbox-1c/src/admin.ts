@@ -8,6 +8,7 @@ import { ODataError, odataErrors } from "./odata-error";
 import type { RequestLog } from "./request-log";
 import { serializeObject } from "./serialize";
 import type { Stats } from "./stats";
+import { BulkSeedSchema, seedBulk } from "./bulk-seed";
 import type { ChangeEvent, Store } from "./store";
 
 /**
@@ -149,6 +150,16 @@ export function createAdminRouter(deps: AdminDeps): Router {
     } catch (err) {
       sendODataError(res, err);
     }
+  });
+
+  /** Bulk records for the go-live benchmark (bulk-seed.ts): no notifications. */
+  router.post("/seed/bulk", (req, res) => {
+    const parsed = BulkSeedSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      badRequest(res, parsed.error);
+      return;
+    }
+    res.status(201).json(seedBulk(deps.store, parsed.data));
   });
 
   /** Concord's 1C extension (docs/1c): installing it adds the version check; /admin/reset keeps it. */

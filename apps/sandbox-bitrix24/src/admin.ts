@@ -13,6 +13,7 @@ import type { LeakyBucket } from "./rate-limit";
 import type { RequestLog } from "./request-log";
 import type { Stats } from "./stats";
 import type { Store, StoredRecord } from "./store";
+import { BulkSeedSchema, seedBulk } from "./bulk-seed";
 
 export interface AdminDeps {
   config: SandboxConfig;
@@ -185,6 +186,16 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
   router.get("/config", (_req, res) => {
     res.json(redactConfig(deps.config));
+  });
+
+  /** Bulk records for the go-live benchmark (bulk-seed.ts). */
+  router.post("/seed/bulk", (req: Request, res: Response) => {
+    const parsed = BulkSeedSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      badRequest(res, parsed.error);
+      return;
+    }
+    res.status(201).json(seedBulk(store, parsed.data));
   });
 
   /** Clears data, stats, faults, logs, queued events, offline bindings and queue; restores the configured rate limit. */

@@ -41,7 +41,9 @@ function bitrix24List(client: Bitrix24Client, counters: Counters, method: string
         return { records: clean(reply.result), next: reply.result.length < B24_PAGE ? null : offset + B24_PAGE };
       }
       const keys = Array.from({ length: pagesPerBatch }, (_, i) => `p${i}`);
-      const cmd = Object.fromEntries(keys.map((key, i) => [key, toBatchCommand(method, { ...base, start: offset + i * B24_PAGE })]));
+      const commands = keys.map((_, i) => toBatchCommand(method, { ...base, start: offset + i * B24_PAGE }));
+      if (commands.some((c) => c === null)) throw new Error(`bitrix24 ${method}: its parameters cannot be sent inside a batch`);
+      const cmd = Object.fromEntries(keys.map((key, i) => [key, commands[i]]));
       const reply = await call<{ result: { result: Record<string, Bitrix24Record[]> | unknown[]; result_error: Record<string, { error_description?: string }> | unknown[] } }>("batch", { halt: 1, cmd });
       const errors = Array.isArray(reply.result.result_error) ? {} : reply.result.result_error;
       const failed = Object.entries(errors)[0];
@@ -80,7 +82,7 @@ export const OnecSets = { counterparty: "Catalog_Контрагенты", produc
 export function createSources(deps: { crm: Bitrix24Client; onec: OnecClient; counters: Counters; skuField: string; onecPageSize: number; b24PagesPerBatch: number }): Record<ListName, ListSource> {
   const { crm, onec, counters, skuField, onecPageSize, b24PagesPerBatch } = deps;
   const b24 = (method: string, select: string[], map: (r: Bitrix24Record) => unknown, filter: Record<string, unknown> = {}) =>
-    bitrix24List(crm, counters, method, { select, filter }, map, b24PagesPerBatch);
+    bitrix24List(crm, counters, method, { select, ...(Object.keys(filter).length > 0 ? { filter } : {}) }, map, b24PagesPerBatch);
   return {
     "bitrix24.company": b24("crm.company.list", ["ID", "TITLE", "EMAIL", "PHONE", "ORIGINATOR_ID", "ORIGIN_ID"], fromCompany),
     "bitrix24.contact": b24("crm.contact.list", ["ID", "NAME", "LAST_NAME", "EMAIL", "PHONE", "ORIGINATOR_ID", "ORIGIN_ID"], fromContact),
