@@ -143,18 +143,61 @@ export async function ordersOfDeal(t: TestSystem, dealId: string) {
   return orders.filter((o) => o.НомерПоДаннымКлиента === `B24-D-${dealId}`);
 }
 
-/** Waits until the exchange log has stopped growing for `quietMs`: the system has settled. */
+/**
+ * Nothing is in flight: no event queued or being delivered by the Bitrix24 sandbox, no
+ * notification queued by the 1C sandbox, and no message pending or unacknowledged on any consumer
+ * of the system's streams. Every step of the pipeline is in one of these places until the next
+ * step is: a sandbox queues the event of a write before answering it, ingress publishes before it
+ * answers the webhook, and a handler acknowledges its message only after publishing what follows
+ * (a retry waits as an unacknowledged message).
+ */
+async function nothingInFlight(t: TestSystem): Promise<boolean> {
+  const b24 = await fetch(`http://127.0.0.1:${t.config.ports["sandbox-bitrix24"]}/admin/events/drain?timeoutMs=1`, { method: "POST" });
+  await b24.arrayBuffer();
+  if (b24.status !== 200) return false;
+  const onec = await t.onecAdmin<{ pending: unknown[] }>("notifications");
+  if (onec.pending.length > 0) return false;
+  for (const stream of Object.values(t.subjects.streams)) {
+    for await (const consumer of t.jsm.consumers.list(stream)) {
+      if (consumer.num_pending > 0 || consumer.num_ack_pending > 0) return false;
+    }
+  }
+  return true;
+}
+
+/** Work that can start with nothing in flight: a sweep, the offline-event poll, the existence check. */
+function startsWorkOnItsOwn(config: SystemConfig): boolean {
+  const crm = config.env?.["crm-writer"] ?? {};
+  const onec = config.env?.["onec-writer"] ?? {};
+  return crm.CRM_SWEEP_INTERVAL_MS !== "0" || onec.ONEC_SWEEP_INTERVAL_MS !== "0" || Number(crm.CRM_OFFLINE_EVENTS_INTERVAL_MS ?? 0) > 0 || crm.CRM_EXISTENCE_INTERVAL_MS !== undefined;
+}
+
+/**
+ * Waits until the system has settled: the exchange log has stopped growing for `quietMs`, or —
+ * sooner, unless a sweep or a poll can start work on its own — nothing has been in flight
+ * (`nothingInFlight`) and the log has not grown for a second.
+ */
 export async function waitQuiet(t: TestSystem, quietMs = 2_500, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const idleMs = Math.min(quietMs, 1_000);
+  const checkIdle = !startsWorkOnItsOwn(t.config);
   let last = -1;
   let since = Date.now();
+  let idleSince: number | undefined;
   while (Date.now() < deadline) {
     const [row] = await t.sql<Array<{ n: number }>>`select count(*)::int as n from exchange_log`;
     if (row?.n !== last) {
       last = row?.n ?? 0;
       since = Date.now();
+      idleSince = undefined;
     } else if (Date.now() - since >= quietMs) return;
-    await new Promise((r) => setTimeout(r, 250));
+    if (checkIdle) {
+      const sampledAt = Date.now();
+      if (!(await nothingInFlight(t))) idleSince = undefined;
+      else if (idleSince === undefined) idleSince = sampledAt;
+      else if (sampledAt - idleSince >= idleMs) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the system did not settle within ${timeoutMs} ms`);
 }
