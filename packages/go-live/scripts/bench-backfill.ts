@@ -97,6 +97,7 @@ async function main(): Promise<void> {
         rows.push(
           `| ${entity} | ${Object.entries(report.read).map(([l, c]) => `${l} ${c}`).join(", ")} | ${seconds.toFixed(1)} s | ${(read / seconds).toFixed(0)}/s | ${ctx.counters.bitrix24 - before.bitrix24} | ${ctx.counters.onec - before.onec} | ${(peakRss / 2 ** 20).toFixed(0)} MB (heap ${(peakHeap / 2 ** 20).toFixed(0)} MB) | ${s.newPairs} pairs, ${s.ambiguous} ambiguous, unmatched ${s.unmatchedBitrix24}/${s.unmatchedOnec} |`,
         );
+        process.stdout.write(`${rows[rows.length - 1]}\n`);
       }
     } finally {
       // This run's schema and NATS state go; the shared servers stay.

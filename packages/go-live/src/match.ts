@@ -304,6 +304,7 @@ export function matchEntity(
   }
 
   const live1c = sides.onec.filter((c) => !c.deleted);
+  const live1cById = new Map(live1c.map((c) => [c.ref.id, c]));
   const index = indexBy(live1c, (c) => customerIndexKeys(c, matching));
   const tentative = new Map<string, Array<{ crm: CustomerRecord; onec: CustomerRecord; keys: string[] }>>();
   for (const crm of sides.crm) {
@@ -325,7 +326,7 @@ export function matchEntity(
       decision.candidates.forEach((c) => taken.add(`onec:counterparty:${c.id}`));
       taken.add(refKey(crm.ref));
     } else {
-      const onec = live1c.find((c) => c.ref.id === decision.id) as CustomerRecord;
+      const onec = live1cById.get(decision.id) as CustomerRecord;
       const list = tentative.get(onec.ref.id) ?? [];
       list.push({ crm, onec, keys: decision.keys });
       tentative.set(onec.ref.id, list);
