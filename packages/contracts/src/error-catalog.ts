@@ -98,6 +98,7 @@ export const ErrorCatalog = {
   // Concord's pipeline
   LEASE_LOST: { scope: "pipeline", kind: "retryable", meaning: "the pair's lease expired or passed to another writer mid-write; the next holder settles the pair" },
   LEASE_BUSY: { scope: "pipeline", kind: "retryable", meaning: "another writer holds the pair's lease" },
+  FLOW_SWITCHED_LIVE: { scope: "pipeline", kind: "retryable", meaning: "the flow went live while a dry-run decision was being made: the event is decided again, live" },
   RPC_UNAVAILABLE: { scope: "pipeline", kind: "retryable", meaning: "no service answered a request (mapping or a writer is down or slow)" },
   BUS_PUBLISH_FAILED: { scope: "pipeline", kind: "retryable", meaning: "JetStream did not acknowledge a publish" },
   RATE_LIMITER_UNAVAILABLE: { scope: "pipeline", kind: "retryable", meaning: "the shared rate limiter's state in NATS could not be read or written" },
