@@ -17,13 +17,16 @@ describe("leaky bucket", () => {
   it("answers 503 QUERY_LIMIT_EXCEEDED after a burst of 50 and writes nothing for refused calls", async () => {
     const statuses: number[] = [];
     let refused: unknown;
+    const started = Date.now();
     for (let i = 0; i < 60; i++) {
       const r = await t.call("crm.deal.add", { fields: { TITLE: `burst ${i}` } });
       statuses.push(r.status);
       if (r.status === 503) refused = r.body;
     }
     expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
-    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(9);
+    // The bucket drains 2 per second while the 60 calls run: on a slow machine a few more pass.
+    const drained = Math.ceil(((Date.now() - started) / 1000) * 2);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(Math.max(1, 10 - drained));
     expect(refused).toEqual({ error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" });
     const deals = (await t.admin("GET", "/records/deal")).body as unknown[];
     expect(deals).toHaveLength(statuses.filter((s) => s === 200).length);
