@@ -1,4 +1,4 @@
-import { retryable, type MatchRequest, type RecordRef } from "@concord/contracts";
+import type { MatchRequest, RecordRef } from "@concord/contracts";
 import type { MappingClient } from "@concord/bus";
 import type { Bitrix24Client, Bitrix24Record } from "@concord/bitrix24-client";
 import { decideMatch, type Found, type MatchDecision } from "@concord/policy";
@@ -31,7 +31,7 @@ export function createCustomerMatcher(client: Bitrix24Client, mapping: MappingCl
     return [...new Set(found)];
   }
 
-  return async function match(entity: "company" | "contact", request: MatchRequest, self: RecordRef, selfPairId: number): Promise<MatchDecision> {
+  return async function match(entity: "company" | "contact", request: MatchRequest, self: RecordRef): Promise<MatchDecision> {
     const found: Array<Omit<Found, "label">> = [];
     for (const l of request.lookups) for (const id of await lookup(entity, l)) found.push({ key: l.key, id, linkedTo: null });
     const distinct = [...new Set(found.map((f) => f.id))];
@@ -42,13 +42,6 @@ export function createCustomerMatcher(client: Bitrix24Client, mapping: MappingCl
     const linked = new Map<string, string | null>();
     for (const id of distinct) {
       const pair = await mapping.resolve({ system: "bitrix24", entity, id }, "onec");
-      if (pair && pair.state === "claimed" && pair.id !== selfPairId) {
-        // The CRM record is being linked or created in 1C right now (its own first deal): one
-        // identity, two claims. The older claim goes first; the younger waits for its outcome.
-        if (pair.id < selfPairId) throw retryable("IDENTITY_CLAIMED", `${entity} ${id} is being linked or created in 1C (mapping ${pair.id}); its outcome decides`, { retryAfterMs: 1_000 });
-        linked.set(id, null);
-        continue;
-      }
       const other = pair && pair.state !== "deleted" ? (pair.sourceSystem === "bitrix24" ? pair.targetId : pair.sourceId) : null;
       const mine = pair !== null && pair.state !== "deleted" && (pair.sourceId === self.id || pair.targetId === self.id);
       linked.set(id, pair && pair.state !== "deleted" && !mine ? `1C counterparty ${other ?? "(being created)"}` : null);

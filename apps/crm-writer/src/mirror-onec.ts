@@ -95,10 +95,6 @@ export function createOnecMirror(deps: MirrorDeps) {
     const method = `crm.${command.entity}`;
     let id = idOn(pair, "bitrix24");
     let created = false;
-    // A create command (no sync view) for a customer that is linked already — both directions
-    // claimed one identity at once and the other linked it — writes nothing: the pair's
-    // reconcile keeps its fields under the ownership rules.
-    if (id && !command.syncView) return { id, created: false, detail: `${command.entity} ${id} is linked already (mapping ${pair.id}, ${pair.createdBy}); its pair's reconcile keeps its fields` };
     if (id) {
       if (Object.keys(command.fields).length > 0) await client.call(`${method}.update`, { id, fields: await replaceMultiFields(method, id, command.fields) });
     } else {
@@ -108,7 +104,7 @@ export function createOnecMirror(deps: MirrorDeps) {
       const found = await findOne(`${method}.list`, { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id });
       // Business keys before a create; Concord's own marker (a create cut before its confirm) comes first.
       if (!found && pair.decision === null && command.match && command.match.lookups.length > 0) {
-        const match = await matchCustomer(command.entity, command.match, command.source, pair.id);
+        const match = await matchCustomer(command.entity, command.match, command.source);
         if (match.kind === "one") return linkCustomer(command, pair, match.id, matchedBy(match.keys));
         if (match.kind === "ambiguous") {
           const decision = await mapping.openDecision(pair.id, command.match.summary, match.reason, match.candidates);

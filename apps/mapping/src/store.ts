@@ -63,9 +63,6 @@ export function createMappingStore(db: Database) {
           ),
         ),
       )
-      // Both directions may have claimed one identity at once (a legacy customer's first orders
-      // from both sides): the confirmed pair is the identity's, then a claim, then a deleted one.
-      .orderBy(sql`case ${idMapping.state} when 'confirmed' then 0 when 'claimed' then 1 else 2 end`, idMapping.id)
       .limit(1);
     return rows[0] ? toMapping(rows[0]) : null;
   }

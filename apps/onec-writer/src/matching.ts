@@ -1,4 +1,4 @@
-import { retryable, type MatchRequest, type RecordRef } from "@concord/contracts";
+import type { MatchRequest, RecordRef } from "@concord/contracts";
 import type { MappingClient } from "@concord/bus";
 import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-client";
 import { decideMatch, type Found, type MatchDecision } from "@concord/policy";
@@ -36,7 +36,7 @@ export function counterpartyLabel(record: OnecRecord): string {
  * another record is linked to already — then the pure rule decides: link, create or ask.
  */
 export function createCounterpartyMatcher(onec: OnecClient, mapping: MappingClient) {
-  return async function match(request: MatchRequest, self: RecordRef, selfPairId: number): Promise<MatchDecision> {
+  return async function match(request: MatchRequest, self: RecordRef): Promise<MatchDecision> {
     const found: Found[] = [];
     const seen = new Map<string, string | null>();
     for (const lookup of request.lookups) {
@@ -46,15 +46,6 @@ export function createCounterpartyMatcher(onec: OnecClient, mapping: MappingClie
         const id = record.Ref_Key.toLowerCase();
         if (!seen.has(id)) {
           const pair = await mapping.resolve({ system: "onec", entity: "counterparty", id }, "bitrix24");
-          if (pair && pair.state === "claimed" && pair.id !== selfPairId) {
-            // The counterparty is being mirrored into the CRM right now (its own first order): one
-            // identity, two claims. The older claim goes first; the younger waits for its outcome,
-            // which links this very record (then resolving our source finds that pair).
-            if (pair.id < selfPairId) throw retryable("IDENTITY_CLAIMED", `1C counterparty ${id} is being linked or created in the CRM (mapping ${pair.id}); its outcome decides`, { retryAfterMs: 1_000 });
-            seen.set(id, null);
-            found.push({ key: lookup.key, id, label: counterpartyLabel(record), linkedTo: null });
-            continue;
-          }
           const other = pair && pair.state !== "deleted" ? (pair.sourceSystem === "onec" ? { entity: pair.targetEntity, id: pair.targetId } : { entity: pair.sourceEntity, id: pair.sourceId }) : null;
           const mine = other?.id === self.id && other.entity === self.entity;
           seen.set(id, other && !mine ? `bitrix24 ${other.entity} ${other.id ?? "(being created)"}` : null);

@@ -270,7 +270,7 @@ export function createOnecWriter(deps: WriterDeps) {
     if (pair.decision === "awaiting") throw new HeldForDecision(null, `${whose} waits for a person's decision between existing 1C counterparties (concord decisions list)`);
     if (pair.decision === "link" && pair.decisionTarget) return linkCounterparty(command, pair, lease, pair.decisionTarget, "decision");
     if (pair.decision === null && !pair.createAttemptedAt && command.match && command.match.lookups.length > 0) {
-      const match = await matchCounterparty(command.match, command.source, pair.id);
+      const match = await matchCounterparty(command.match, command.source);
       if (match.kind === "one") return linkCounterparty(command, pair, lease, match.id, matchedBy(match.keys));
       if (match.kind === "ambiguous") return awaitDecision(pair, command.match.summary, match.reason, match.candidates);
     }
@@ -459,7 +459,7 @@ export function createOnecWriter(deps: WriterDeps) {
         }
         // What the live path would find first: an existing counterparty by the business keys.
         if (command.match && command.match.lookups.length > 0) {
-          const match = await matchCounterparty(command.match, command.source, row?.id ?? 0);
+          const match = await matchCounterparty(command.match, command.source);
           if (match.kind === "one") return { detail: `would link ${command.source.entity} ${command.source.id} to the existing counterparty ${match.id} (${matchedBy(match.keys)}), adding Concord's marker`, target: match.id };
           if (match.kind === "ambiguous") return { detail: `would create nothing and wait for a person's decision: ${match.reason} (candidates ${match.candidates.map((c) => c.id).join(", ")})`, target: null };
         }
