@@ -1,5 +1,5 @@
-import { ChangeEventSchema, SchemaVersions, changeEventId, type Subjects } from "@concord/contracts";
-import { publishJson, type Bus, type StateStore } from "@concord/bus";
+import { ChangeEventSchema, type Subjects } from "@concord/contracts";
+import { publishChange, type Bus, type StateStore } from "@concord/bus";
 import type { Bitrix24Client } from "@concord/bitrix24-client";
 import type { Logger } from "@concord/telemetry";
 
@@ -66,7 +66,7 @@ export function createDealExistenceCheck(deps: ExistenceCheckDeps) {
           receivedAt: checkedAt,
           via: "sweep",
         });
-        await publishJson(bus.js, subjects.event("bitrix24", "deal"), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+        await publishChange(bus.js, subjects, event);
         deleted++;
       }
       const now = byBucket.get(bucket) ?? [];

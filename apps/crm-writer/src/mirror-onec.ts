@@ -1,10 +1,8 @@
 import { hostname } from "node:os";
 import {
-  ChangeEventSchema,
+  recheckEvent,
   HeldForDecision,
   ONEC_ORIGINATOR_ID,
-  SchemaVersions,
-  changeEventId,
   permanent,
   crmCommandId,
   idOn,
@@ -16,7 +14,7 @@ import {
   type OutcomeResult,
   type Subjects,
 } from "@concord/contracts";
-import { publishJson, reportOutcome, type Bus, type MappingClient } from "@concord/bus";
+import { publishChange, reportOutcome, type Bus, type MappingClient } from "@concord/bus";
 import { matchedBy } from "@concord/policy";
 import { createCustomerMatcher } from "./matching";
 import type { Bitrix24Client, Bitrix24Record } from "@concord/bitrix24-client";
@@ -85,9 +83,7 @@ export function createOnecMirror(deps: MirrorDeps) {
     if (!current) throw permanent("TARGET_GONE", `${command.entity} ${id} (${createdBy}) no longer exists in Bitrix24`);
     await mapping.confirm(pair.id, id, undefined, createdBy);
     if (current.ORIGIN_ID !== command.source.id) await client.call(`${method}.update`, { id, fields: { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id } });
-    const now = new Date().toISOString();
-    const recheck = ChangeEventSchema.parse({ v: 1, type: "change", system: "onec", entity: "counterparty", sourceId: command.source.id, action: "upsert", sourceVersion: `linked@${pair.id}`, occurredAt: now, receivedAt: now, via: "recheck" });
-    await publishJson(bus.js, subjects.event("onec", "counterparty"), recheck, { msgId: changeEventId(recheck), schema: SchemaVersions.change });
+    await publishChange(bus.js, subjects, recheckEvent(command.source, `linked@${pair.id}`));
     return { id, created: false, detail: `linked to existing ${command.entity} ${id} (${createdBy})` };
   }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { Bitrix24EventNames, ChangeEventSchema, SchemaVersions, changeEventId, isSyncError, type ChangeEvent } from "@concord/contracts";
-import { publishJson } from "@concord/bus";
+import { Bitrix24EventNames, ChangeEventSchema, isSyncError, type ChangeEvent } from "@concord/contracts";
+import { publishChange } from "@concord/bus";
 import type { Bitrix24Client } from "@concord/bitrix24-client";
 import type { Logger } from "@concord/telemetry";
 import type { SweepDeps } from "./sweep";
@@ -101,7 +101,7 @@ export function createOfflineEventReader(deps: OfflineEventsDeps) {
         logger.warn("offline event not understood; marked as error in Bitrix24", rejectedRecordLog(raw));
         continue;
       }
-      await publishJson(bus.js, subjects.event("bitrix24", event.entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+      await publishChange(bus.js, subjects, event);
       done.push(messageId);
     }
     return { done, bad };

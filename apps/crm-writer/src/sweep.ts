@@ -1,5 +1,5 @@
-import { ChangeEventSchema, SchemaVersions, changeEventId, type ChangeEvent, type Subjects } from "@concord/contracts";
-import { publishJson, type Bus, type StateStore } from "@concord/bus";
+import { ChangeEventSchema, type ChangeEvent, type Subjects } from "@concord/contracts";
+import { publishChange, type Bus, type StateStore } from "@concord/bus";
 import type { Bitrix24Client } from "@concord/bitrix24-client";
 import type { Logger } from "@concord/telemetry";
 
@@ -113,7 +113,7 @@ export function createCrmSweep(entity: SweptEntity, deps: SweepDeps) {
           receivedAt: new Date().toISOString(),
           via: "sweep",
         });
-        await publishJson(bus.js, subjects.event("bitrix24", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+        await publishChange(bus.js, subjects, event);
         published++;
       }
       cursor = advanceCursor(cursor, rows, deps.overlapMs);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { ChangeEventSchema, SchemaVersions, changeEventId, type Subjects } from "@concord/contracts";
-import { publishJson, type Bus, type MappingClient, type StateStore } from "@concord/bus";
+import { ChangeEventSchema, type Subjects } from "@concord/contracts";
+import { publishChange, type Bus, type MappingClient, type StateStore } from "@concord/bus";
 import type { OnecClient } from "@concord/onec-client";
 import type { Logger } from "@concord/telemetry";
 import { OnecSets } from "./projection";
@@ -109,7 +109,7 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
             receivedAt: new Date().toISOString(),
             via: "sweep",
           });
-          await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+          await publishChange(bus.js, subjects, event);
           published++;
         }
         const kept = await bucket(ref);
@@ -141,7 +141,7 @@ export function createOnecSweep(entity: OnecSweptEntity, deps: OrderSweepDeps) {
             receivedAt: sweptAt,
             via: "sweep",
           });
-          await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+          await publishChange(bus.js, subjects, event);
           delete kept.versions[ref];
           kept.dirty = true;
           deleted++;

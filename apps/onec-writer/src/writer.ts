@@ -1,10 +1,9 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import {
-  ChangeEventSchema,
+  recheckEvent,
   ONEC_ORIGINATOR_ID,
   SchemaVersions,
-  changeEventId,
   commandId,
   HeldForDecision,
   decideWrite,
@@ -27,7 +26,7 @@ import {
   type SourceVersion,
   type Subjects,
 } from "@concord/contracts";
-import { publishJson, publishReplay, reportOutcome, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
+import { publishChange, publishJson, publishReplay, reportOutcome, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
 import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-client";
 import type { Logger } from "@concord/telemetry";
 import { OnecSets, customerInverseId, onecDate, orderInverseId, toCounterpartyBody, toNewOrderBody, toPartnerBody, wantedLines } from "./projection";
@@ -123,9 +122,7 @@ export function createOnecWriter(deps: WriterDeps) {
 
   /** The record moved since the decision: ask for a new one (the same dedupe id as 1C's own notification of that version). */
   async function decideAgain(entity: "order" | "counterparty", ref: string, dataVersion: string, why: string): Promise<Applied> {
-    const now = new Date().toISOString();
-    const event = ChangeEventSchema.parse({ v: 1, type: "change", system: "onec", entity, sourceId: ref, action: "upsert", sourceVersion: dataVersion, occurredAt: now, receivedAt: now, via: "recheck" });
-    await publishJson(bus.js, subjects.event("onec", entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
+    await publishChange(bus.js, subjects, recheckEvent({ system: "onec", entity, id: ref }, dataVersion));
     return { ref, result: "stale", detail: `not written: 1C changed since the decision (${why}); decided again`, dataVersion };
   }
 
@@ -246,9 +243,7 @@ export function createOnecWriter(deps: WriterDeps) {
     const body: Record<string, unknown> = markerAdded(found, customerInverseId(command.source));
     if (!filledRef(found.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
     const applied = await patchOwned(OnecSets.counterparty, "counterparty", found, body, `linked to the existing counterparty (${createdBy})`);
-    const now = new Date().toISOString();
-    const recheck = ChangeEventSchema.parse({ v: 1, type: "change", system: "bitrix24", entity: command.source.entity, sourceId: command.source.id, action: "upsert", sourceVersion: `linked@${pair.id}`, occurredAt: now, receivedAt: now, via: "recheck" });
-    await publishJson(bus.js, subjects.event("bitrix24", command.source.entity), recheck, { msgId: changeEventId(recheck), schema: SchemaVersions.change });
+    await publishChange(bus.js, subjects, recheckEvent(command.source, `linked@${pair.id}`));
     return { ...applied, result: "applied", detail: `linked to existing counterparty ${found.Ref_Key} (${createdBy}); ${applied.detail}` };
   }
 

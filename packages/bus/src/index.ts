@@ -3,7 +3,7 @@ export type { Bus } from "./connection";
 export { configureNatsSecurity, currentNatsSecurity, natsConnectionOptions, natsSecurityFromConfig, splitServerCredentials } from "./connection-options";
 export type { NatsSecurity } from "./connection-options";
 export { ensureStreams, streamConfigs } from "./streams";
-export { publishJson } from "./publish";
+export { publishChange, publishJson } from "./publish";
 export type { PublishOptions } from "./publish";
 export { decide, defaultRetryPolicy } from "./retry-policy";
 export type { Decision, RetryPolicy } from "./retry-policy";

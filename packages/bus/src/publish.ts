@@ -1,6 +1,7 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
-import { Headers, retryable } from "@concord/contracts";
+import { Headers, SchemaVersions, changeEventId, retryable } from "@concord/contracts";
+import type { ChangeEvent, Subjects } from "@concord/contracts";
 import { traceHeaders } from "@concord/telemetry";
 
 export interface PublishOptions {
@@ -47,4 +48,9 @@ export async function publishJson(
     cause: lastError,
     retryAfterMs: 2000,
   });
+}
+
+/** Publishes a change event on its subject, deduplicated by its content (see changeEventId). */
+export function publishChange(js: JetStreamClient, subjects: Pick<Subjects, "event">, event: ChangeEvent): Promise<PubAck> {
+  return publishJson(js, subjects.event(event.system, event.entity), event, { msgId: changeEventId(event), schema: SchemaVersions.change });
 }

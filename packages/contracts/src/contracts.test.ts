@@ -8,6 +8,7 @@ import {
   compareSourceVersions,
   contentHash,
   createSubjects,
+  recheckEvent,
   toMoney,
   type ChangeEvent,
   type OnecOrderUpsert,
@@ -77,6 +78,15 @@ describe("dedupe ids", () => {
     expect(commandId({ ...order, issuedAt: "2030-01-01T00:00:00Z" })).toBe(commandId(order));
     expect(commandId({ ...order, contentHash: "other" })).not.toBe(commandId(order));
     expect(commandId({ ...order, sourceVersion: { ...order.sourceVersion, modifiedAt: "2025-01-09T09:56:48+03:00" } })).not.toBe(commandId(order));
+  });
+
+  it("give a writer's recheck of a version the id of the source's own notification of it, so both store once", () => {
+    const ref = { system: "onec" as const, entity: "order" as const, id: "5a1c4f9e-0000-4000-8000-000000000001" };
+    const notified: ChangeEvent = { ...event, system: "onec", entity: "order", sourceId: ref.id, sourceVersion: "AAAAAgAAAAA=", via: "webhook" };
+    const recheck = recheckEvent(ref, "AAAAAgAAAAA=");
+    expect(recheck.via).toBe("recheck");
+    expect(changeEventId(recheck)).toBe(changeEventId(notified));
+    expect(() => recheckEvent({ ...ref, id: "not a ref" }, "AAAAAgAAAAA=")).toThrow();
   });
 
   it("hash values independent of key order", () => {

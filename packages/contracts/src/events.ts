@@ -29,3 +29,28 @@ export const ChangeEventSchema = z.object({
   // A 1C id is a Ref_Key GUID, a Bitrix24 id a positive integer: nothing else reaches a client.
   .superRefine(checkRecordId("sourceId"));
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
+
+/**
+ * "Read record X again and decide anew": what a writer publishes when the record moved since
+ * the decision (`sourceVersion` = the version it saw, so the dedupe id equals the source's own
+ * notification of that version) or when it linked a pair (`linked@<pair id>`).
+ */
+export function recheckEvent(
+  ref: { system: ChangeEvent["system"]; entity: ChangeEvent["entity"]; id: string },
+  sourceVersion: string,
+  now = new Date(),
+): ChangeEvent {
+  const at = now.toISOString();
+  return ChangeEventSchema.parse({
+    v: 1,
+    type: "change",
+    system: ref.system,
+    entity: ref.entity,
+    sourceId: ref.id,
+    action: "upsert",
+    sourceVersion,
+    occurredAt: at,
+    receivedAt: at,
+    via: "recheck",
+  });
+}

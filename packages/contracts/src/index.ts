@@ -17,7 +17,7 @@ export type { Subjects } from "./subjects";
 export { Headers } from "./headers";
 export { SchemaVersions } from "./versions";
 export { InstantSchema, MoneySchema, QuantitySchema, toMoney } from "./codecs";
-export { ChangeEventSchema } from "./events";
+export { ChangeEventSchema, recheckEvent } from "./events";
 export type { ChangeEvent } from "./events";
 export {
   CrmCustomerSchema,
