@@ -6,7 +6,7 @@ import type { DecisionClient } from "@concord/bus";
 export type Decisions = DecisionClient;
 
 export const DecisionsQuerySchema = z.strictObject({
-  status: z.enum(["open", "decided", "all"]).default("open"),
+  status: z.enum(["open", "decided", "superseded", "all"]).default("open"),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

@@ -1,7 +1,7 @@
 import type { MatchRequest, RecordRef } from "@concord/contracts";
 import type { MappingClient } from "@concord/bus";
 import type { Bitrix24Client, Bitrix24Record } from "@concord/bitrix24-client";
-import { decideMatch, type Found, type MatchDecision } from "@concord/policy";
+import { decideMatch, linkedToOf, type Found, type MatchDecision } from "@concord/policy";
 
 type Lookup = MatchRequest["lookups"][number];
 
@@ -31,7 +31,7 @@ export function createCustomerMatcher(client: Bitrix24Client, mapping: MappingCl
     return [...new Set(found)];
   }
 
-  return async function match(entity: "company" | "contact", request: MatchRequest, self: RecordRef): Promise<MatchDecision> {
+  return async function match(entity: "company" | "contact", request: MatchRequest, self: RecordRef, selfPairId: number): Promise<MatchDecision> {
     const found: Array<Omit<Found, "label">> = [];
     for (const l of request.lookups) for (const id of await lookup(entity, l)) found.push({ key: l.key, id, linkedTo: null });
     const distinct = [...new Set(found.map((f) => f.id))];
@@ -40,12 +40,7 @@ export function createCustomerMatcher(client: Bitrix24Client, mapping: MappingCl
     const named = await client.call<{ result: Bitrix24Record[] }>(`crm.${entity}.list`, { filter: { "@ID": distinct }, select: ["ID", entity === "company" ? "TITLE" : "NAME", "EMAIL"], start: -1 });
     const labels = new Map(named.result.map((r) => [String(r.ID), `${entity} ${String(r.ID)} «${String(r.TITLE ?? r.NAME ?? "")}»`]));
     const linked = new Map<string, string | null>();
-    for (const id of distinct) {
-      const pair = await mapping.resolve({ system: "bitrix24", entity, id }, "onec");
-      const other = pair && pair.state !== "deleted" ? (pair.sourceSystem === "bitrix24" ? pair.targetId : pair.sourceId) : null;
-      const mine = pair !== null && pair.state !== "deleted" && (pair.sourceId === self.id || pair.targetId === self.id);
-      linked.set(id, pair && pair.state !== "deleted" && !mine ? `1C counterparty ${other ?? "(being created)"}` : null);
-    }
+    for (const id of distinct) linked.set(id, await linkedToOf({ system: "bitrix24", entity, id }, self, selfPairId, mapping.resolve));
     return decideMatch(found.filter((f) => labels.has(f.id)).map((f) => ({ ...f, label: labels.get(f.id) ?? f.id, linkedTo: linked.get(f.id) ?? null })));
   };
 }

@@ -51,7 +51,7 @@ export function createOnecMirror(deps: MirrorDeps) {
   async function crmIdOf(ref: { system: "onec"; entity: "counterparty" | "product"; id: string }): Promise<{ entity: string; id: string }> {
     const pair = await mapping.resolve(ref, "bitrix24");
     const id = pair && pair.state === "confirmed" ? idOn(pair, "bitrix24") : null;
-    if (!id && pair?.decision === "awaiting") throw new HeldForDecision(null, `held: its ${ref.entity} ${ref.id} waits for a person's decision (concord decisions list)`);
+    if (!id && pair?.decision === "awaiting") throw HeldForDecision.awaiting(`held: its ${ref.entity} ${ref.id}`);
     if (!id && pair?.decision === "ignore") throw new CustomerIgnored(`its ${ref.entity} ${ref.id} is not synced (a person decided to ignore it)`);
     if (!pair || !id) throw retryable("REFERENCE_NOT_READY", `${ref.entity} ${ref.id} has no CRM counterpart yet`, { retryAfterMs: 1_000 });
     return { entity: pair.sourceSystem === "bitrix24" ? pair.sourceEntity : pair.targetEntity, id };
@@ -91,16 +91,20 @@ export function createOnecMirror(deps: MirrorDeps) {
     const method = `crm.${command.entity}`;
     let id = idOn(pair, "bitrix24");
     let created = false;
+    // A create command (no sync view) for a customer linked meanwhile — its CRM record's own first
+    // deal claimed the identity at the same moment and linked it — writes nothing: the pair's
+    // reconcile keeps its fields under the ownership rules.
+    if (id && !command.syncView) return { id, created: false, detail: `${command.entity} ${id} is linked already (mapping ${pair.id}, ${pair.createdBy}); its pair's reconcile keeps its fields` };
     if (id) {
       if (Object.keys(command.fields).length > 0) await client.call(`${method}.update`, { id, fields: await replaceMultiFields(method, id, command.fields) });
     } else {
       const whose = `1C counterparty ${command.source.id}`;
-      if (pair.decision === "awaiting") throw new HeldForDecision(null, `${whose} waits for a person's decision between existing CRM records (concord decisions list)`);
+      if (pair.decision === "awaiting") throw HeldForDecision.awaiting(`${whose} (between existing CRM records)`);
       if (pair.decision === "link" && pair.decisionTarget) return linkCustomer(command, pair, pair.decisionTarget, "decision");
       const found = await findOne(`${method}.list`, { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id });
       // Business keys before a create; Concord's own marker (a create cut before its confirm) comes first.
       if (!found && pair.decision === null && command.match && command.match.lookups.length > 0) {
-        const match = await matchCustomer(command.entity, command.match, command.source);
+        const match = await matchCustomer(command.entity, command.match, command.source, pair.id);
         if (match.kind === "one") return linkCustomer(command, pair, match.id, matchedBy(match.keys));
         if (match.kind === "ambiguous") {
           const decision = await mapping.openDecision(pair.id, command.match.summary, match.reason, match.candidates);

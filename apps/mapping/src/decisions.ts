@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { decisions, idMapping, type Database } from "@concord/db";
 import { permanent, type Candidate, type Decision, type DecisionDecideRequest } from "@concord/contracts";
 
@@ -20,6 +20,7 @@ function toDecision(row: Row): Decision {
     decidedBy: row.decidedBy,
     openedAt: row.openedAt.toISOString(),
     decidedAt: row.decidedAt ? row.decidedAt.toISOString() : null,
+    supersededBy: row.supersededBy,
   };
 }
 
@@ -59,7 +60,7 @@ export function createDecisionStore(db: Database) {
     });
   }
 
-  async function list(request: { status: "open" | "decided" | "all"; limit: number }): Promise<{ decisions: Decision[] }> {
+  async function list(request: { status: Decision["status"] | "all"; limit: number }): Promise<{ decisions: Decision[] }> {
     const rows = await db
       .select()
       .from(decisions)
@@ -80,6 +81,7 @@ export function createDecisionStore(db: Database) {
     return db.transaction(async (tx) => {
       const [row] = await tx.select().from(decisions).where(eq(decisions.id, request.id)).for("update");
       if (!row) throw permanent("DECISION_NOT_FOUND", `decision ${request.id} does not exist`);
+      if (row.status === "superseded") throw permanent("DECISION_CLOSED", `decision ${request.id} is superseded: ${row.sourceEntity} ${row.sourceId} was linked meanwhile by its counterpart's own match (mapping ${row.supersededBy ?? "?"})`);
       if (row.status !== "open") throw permanent("DECISION_CLOSED", `decision ${request.id} was already taken (${row.action ?? "?"} by ${row.decidedBy ?? "?"})`);
       if (request.action === "link") {
         const candidate = row.candidates.find((c) => c.id.toLowerCase() === request.candidateId?.toLowerCase());
@@ -105,5 +107,41 @@ export function createDecisionStore(db: Database) {
   }
 
   return { open, list, get, decide };
+}
+
+type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+/**
+ * A pair was just confirmed: its target record may have its own claim toward the pair's source
+ * system, waiting for a decision (its first change from the other side came at the same time).
+ * That record is linked now, so the decision — open, or a link or create taken but not yet
+ * applied — is closed as superseded, and the claim no longer waits: its held commands resolve to
+ * the confirmed pair.
+ */
+export async function supersedeDecisionsOf(tx: Transaction, confirmed: typeof idMapping.$inferSelect): Promise<number> {
+  if (!confirmed.targetId) return 0;
+  const claims = tx
+    .select({ id: idMapping.id })
+    .from(idMapping)
+    .where(
+      and(
+        eq(idMapping.sourceSystem, confirmed.targetSystem),
+        eq(idMapping.sourceEntity, confirmed.targetEntity),
+        sql`lower(${idMapping.sourceId}) = lower(${confirmed.targetId})`,
+        eq(idMapping.targetSystem, confirmed.sourceSystem),
+        isNull(idMapping.targetId),
+        // A create already sent is in doubt: its outcome, not this pair, settles that claim.
+        isNull(idMapping.createAttemptedAt),
+        ne(idMapping.id, confirmed.id),
+      ),
+    );
+  const closed = await tx
+    .update(decisions)
+    .set({ status: "superseded", supersededBy: confirmed.id, decidedAt: sql`coalesce(${decisions.decidedAt}, now())` })
+    // A person's `ignore` stands: that record stays out of sync whatever links it later.
+    .where(and(inArray(decisions.mappingId, claims), or(eq(decisions.status, "open"), and(eq(decisions.status, "decided"), ne(decisions.action, "ignore")))))
+    .returning({ mappingId: decisions.mappingId });
+  if (closed.length > 0) await tx.update(idMapping).set({ decision: null, decisionTarget: null }).where(inArray(idMapping.id, closed.map((c) => c.mappingId)));
+  return closed.length;
 }
 export type DecisionStore = ReturnType<typeof createDecisionStore>;

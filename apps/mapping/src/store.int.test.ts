@@ -1,5 +1,6 @@
 import { connectDb, migrateDb, type DbHandle } from "@concord/db";
 import { testDatabaseUrl, uniqueNamespace } from "@concord/testkit";
+import { createDecisionStore } from "./decisions";
 import { createMappingStore, type MappingStore } from "./store";
 
 const schema = uniqueNamespace("map_");
@@ -79,4 +80,39 @@ it("soft-deletes a pair, keeping the row and its timestamps, and records conflic
   expect(await store.recordConflicts([conflict])).toBe(0);
   const rows = await handle.sql`select field, crm_value, onec_value, winner from conflicts where mapping_id = ${mapping.id}`;
   expect(rows).toEqual([{ field: "title", crm_value: "A", onec_value: "B", winner: "bitrix24" }]);
+});
+
+it("settles one identity claimed from both sides: the link supersedes the other claim's decision, and both ends resolve to it", async () => {
+  const decisions = createDecisionStore(handle.db);
+  const x = { system: "onec" as const, entity: "counterparty" as const, id: "5a1c4f9e-0000-4000-8000-0000000000a1" };
+  const claimX = () => store.claim({ source: x, targetSystem: "bitrix24", targetEntity: "company", createdBy: "flow" });
+  // 1C counterparty X's first order asked a person (two CRM companies have its keys) ...
+  const ofX = (await claimX()).mapping;
+  const candidates = [{ id: "7", label: "company 7", keys: ["innKpp"], linkedTo: null }, { id: "18", label: "company 18", keys: ["innKpp"], linkedTo: null }];
+  const { decision } = await decisions.open({ mappingId: ofX.id, summary: "ООО Икс", reason: "2 records share the same innKpp", candidates });
+  await decisions.decide({ id: decision.id, action: "link", candidateId: "18", actor: "anna" });
+  // ... and company 7's first deal linked X by its keys before that decision was applied.
+  const of7 = (await store.claim({ source: { system: "bitrix24", entity: "company", id: "7" }, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" })).mapping;
+  await store.confirm(of7.id, x.id, undefined, "match:innKpp");
+  await expect(decisions.get(decision.id)).resolves.toMatchObject({ status: "superseded", supersededBy: of7.id, action: "link", chosenId: "18", decidedBy: "anna" });
+  await expect(store.resolve(x, "bitrix24")).resolves.toMatchObject({ id: of7.id, state: "confirmed" });
+  await expect(claimX()).resolves.toMatchObject({ claimed: false, mapping: { id: of7.id } });
+  const [own] = await handle.sql<Array<{ decision: string | null }>>`select decision from id_mapping where id = ${ofX.id}`;
+  expect(own?.decision).toBeNull();
+
+  // A person's ignore stands; an open decision is closed and refused afterwards.
+  const y = { system: "onec" as const, entity: "counterparty" as const, id: "5a1c4f9e-0000-4000-8000-0000000000a2" };
+  const z = { ...y, id: "5a1c4f9e-0000-4000-8000-0000000000a3" };
+  const ofY = (await store.claim({ source: y, targetSystem: "bitrix24", targetEntity: "company", createdBy: "flow" })).mapping;
+  const ofZ = (await store.claim({ source: z, targetSystem: "bitrix24", targetEntity: "company", createdBy: "flow" })).mapping;
+  const ignored = (await decisions.open({ mappingId: ofY.id, summary: "Y", reason: "r", candidates })).decision;
+  await decisions.decide({ id: ignored.id, action: "ignore", actor: "anna" });
+  const open = (await decisions.open({ mappingId: ofZ.id, summary: "Z", reason: "r", candidates })).decision;
+  for (const [company, ref] of [["8", y.id], ["9", z.id]] as const) {
+    const pair = (await store.claim({ source: { system: "bitrix24", entity: "company", id: company }, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" })).mapping;
+    await store.confirm(pair.id, ref);
+  }
+  await expect(decisions.get(ignored.id)).resolves.toMatchObject({ status: "decided", action: "ignore" });
+  await expect(decisions.get(open.id)).resolves.toMatchObject({ status: "superseded" });
+  await expect(decisions.decide({ id: open.id, action: "create", actor: "anna" })).rejects.toMatchObject({ code: "DECISION_CLOSED", message: expect.stringContaining("superseded") });
 });

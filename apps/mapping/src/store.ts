@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { conflicts, idMapping, syncState, type Database } from "@concord/db";
+import { supersedeDecisionsOf } from "./decisions";
 import { permanent, retryable, type ClaimRequest, type Conflict, type Mapping, type RecordRef, type SyncState, type System } from "@concord/contracts";
 
 type Row = typeof idMapping.$inferSelect;
@@ -63,6 +64,9 @@ export function createMappingStore(db: Database) {
           ),
         ),
       )
+      // Both directions may have claimed one identity at once (a legacy customer's first changes
+      // from both sides): the confirmed pair is the identity's, then a claim, then a deleted one.
+      .orderBy(sql`case ${idMapping.state} when 'confirmed' then 0 when 'claimed' then 1 else 2 end`, idMapping.id)
       .limit(1);
     return rows[0] ? toMapping(rows[0]) : null;
   }
@@ -111,19 +115,23 @@ export function createMappingStore(db: Database) {
   async function confirm(mappingId: number, targetId: string, owner?: string, createdBy?: string): Promise<Mapping> {
     let rows: Row[];
     try {
-      rows = await db
-        .update(idMapping)
-        .set({
-          targetId,
-          state: "confirmed",
-          confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`,
-          createAttemptedAt: null,
-          lastSeenAt: new Date(),
-          // A pair found by a business key or a person's decision says so (not "flow").
-          ...(createdBy ? { createdBy: sql`case when ${idMapping.targetId} is null then ${createdBy} else ${idMapping.createdBy} end` } : {}),
-        })
-        .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId)), owner ? holds(owner) : undefined))
-        .returning();
+      rows = await db.transaction(async (tx) => {
+        const confirmed = await tx
+          .update(idMapping)
+          .set({
+            targetId,
+            state: "confirmed",
+            confirmedAt: sql`coalesce(${idMapping.confirmedAt}, now())`,
+            createAttemptedAt: null,
+            lastSeenAt: new Date(),
+            // A pair found by a business key or a person's decision says so (not "flow").
+            ...(createdBy ? { createdBy: sql`case when ${idMapping.targetId} is null then ${createdBy} else ${idMapping.createdBy} end` } : {}),
+          })
+          .where(and(eq(idMapping.id, mappingId), or(isNull(idMapping.targetId), eq(idMapping.targetId, targetId)), owner ? holds(owner) : undefined))
+          .returning();
+        if (confirmed[0]) await supersedeDecisionsOf(tx, confirmed[0]);
+        return confirmed;
+      });
     } catch (error) {
       if ((error as { cause?: { constraint_name?: string } }).cause?.constraint_name === "id_mapping_target_uq") {
         throw permanent("TARGET_ALREADY_MAPPED", `target ${targetId} is already mapped to another record`);

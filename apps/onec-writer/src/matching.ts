@@ -1,7 +1,7 @@
 import type { MatchRequest, RecordRef } from "@concord/contracts";
 import type { MappingClient } from "@concord/bus";
 import { odataString, type OnecClient, type OnecRecord } from "@concord/onec-client";
-import { decideMatch, type Found, type MatchDecision } from "@concord/policy";
+import { decideMatch, linkedToOf, type Found, type MatchDecision } from "@concord/policy";
 import { OnecSets } from "./projection";
 
 /** The OData filter of one key's lookup: 1C compares exactly, so every form of the value is tried. */
@@ -36,7 +36,7 @@ export function counterpartyLabel(record: OnecRecord): string {
  * another record is linked to already — then the pure rule decides: link, create or ask.
  */
 export function createCounterpartyMatcher(onec: OnecClient, mapping: MappingClient) {
-  return async function match(request: MatchRequest, self: RecordRef): Promise<MatchDecision> {
+  return async function match(request: MatchRequest, self: RecordRef, selfPairId: number): Promise<MatchDecision> {
     const found: Found[] = [];
     const seen = new Map<string, string | null>();
     for (const lookup of request.lookups) {
@@ -44,12 +44,7 @@ export function createCounterpartyMatcher(onec: OnecClient, mapping: MappingClie
       const records = await onec.list(OnecSets.counterparty, { filter: counterpartyFilter(lookup.key, variants), top: 10 });
       for (const record of records) {
         const id = record.Ref_Key.toLowerCase();
-        if (!seen.has(id)) {
-          const pair = await mapping.resolve({ system: "onec", entity: "counterparty", id }, "bitrix24");
-          const other = pair && pair.state !== "deleted" ? (pair.sourceSystem === "onec" ? { entity: pair.targetEntity, id: pair.targetId } : { entity: pair.sourceEntity, id: pair.sourceId }) : null;
-          const mine = other?.id === self.id && other.entity === self.entity;
-          seen.set(id, other && !mine ? `bitrix24 ${other.entity} ${other.id ?? "(being created)"}` : null);
-        }
+        if (!seen.has(id)) seen.set(id, await linkedToOf({ system: "onec", entity: "counterparty", id }, self, selfPairId, mapping.resolve));
         found.push({ key: lookup.key, id, label: counterpartyLabel(record), linkedTo: seen.get(id) ?? null });
       }
     }

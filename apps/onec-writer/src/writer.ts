@@ -10,6 +10,7 @@ import {
   describeWouldBeWrite,
   crmCommandId,
   idOn,
+  isHeld,
   isSyncError,
   permanent,
   recordedAfterWrite,
@@ -262,10 +263,10 @@ export function createOnecWriter(deps: WriterDeps) {
     const marker = customerInverseId(command.source);
     const whose = `${command.source.entity} ${command.source.id}`;
     // Business keys before a create (never while a create is in doubt: its marker decides).
-    if (pair.decision === "awaiting") throw new HeldForDecision(null, `${whose} waits for a person's decision between existing 1C counterparties (concord decisions list)`);
+    if (pair.decision === "awaiting") throw HeldForDecision.awaiting(`${whose} (between existing 1C counterparties)`);
     if (pair.decision === "link" && pair.decisionTarget) return linkCounterparty(command, pair, lease, pair.decisionTarget, "decision");
     if (pair.decision === null && !pair.createAttemptedAt && command.match && command.match.lookups.length > 0) {
-      const match = await matchCounterparty(command.match, command.source);
+      const match = await matchCounterparty(command.match, command.source, pair.id);
       if (match.kind === "one") return linkCounterparty(command, pair, lease, match.id, matchedBy(match.keys));
       if (match.kind === "ambiguous") return awaitDecision(pair, command.match.summary, match.reason, match.candidates);
     }
@@ -299,7 +300,7 @@ export function createOnecWriter(deps: WriterDeps) {
     const customerPair = await mapping.resolve(command.customer, "onec");
     const target = customerPair && customerPair.state !== "claimed" ? idOn(customerPair, "onec") : null;
     if (!target && customerPair?.decision === "awaiting") {
-      throw new HeldForDecision(null, `order of deal ${command.source.id} is held: its ${command.customer.entity} ${command.customer.id} waits for a person's decision (concord decisions list)`);
+      throw HeldForDecision.awaiting(`order of deal ${command.source.id} is held: its ${command.customer.entity} ${command.customer.id}`);
     }
     if (!target && customerPair?.decision === "ignore") {
       throw new CustomerIgnored(`its ${command.customer.entity} ${command.customer.id} is not synced (a person decided to ignore it)`);
@@ -454,7 +455,8 @@ export function createOnecWriter(deps: WriterDeps) {
         }
         // What the live path would find first: an existing counterparty by the business keys.
         if (command.match && command.match.lookups.length > 0) {
-          const match = await matchCounterparty(command.match, command.source);
+          // A dry-run holds no claim: it waits behind every claim in progress, as the youngest would.
+          const match = await matchCounterparty(command.match, command.source, row?.id ?? Number.MAX_SAFE_INTEGER);
           if (match.kind === "one") return { detail: `would link ${command.source.entity} ${command.source.id} to the existing counterparty ${match.id} (${matchedBy(match.keys)}), adding Concord's marker`, target: match.id };
           if (match.kind === "ambiguous") return { detail: `would create nothing and wait for a person's decision: ${match.reason} (candidates ${match.candidates.map((c) => c.id).join(", ")})`, target: null };
         }
@@ -474,6 +476,7 @@ export function createOnecWriter(deps: WriterDeps) {
       return { detail: describeWouldBeWrite(`create ${OnecSets.order} (then link deal ${command.source.id})`, body), target: null };
     } catch (error) {
       if (isSyncError(error) && error.kind === "permanent") return { detail: `would fail: ${error.code}: ${error.message}`, target: targetId };
+      if (isHeld(error)) return { detail: `would wait: ${error.message}`, target: targetId };
       throw error;
     }
   }

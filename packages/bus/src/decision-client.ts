@@ -5,7 +5,7 @@ import { requestRpc } from "./rpc";
 /** Typed client of mapping's decisions (people list the ambiguous matches and decide them). */
 export function createDecisionClient(nc: NatsConnection, subjects: Subjects, timeoutMs = 10_000) {
   return {
-    list: (status: "open" | "decided" | "all", limit = 100) => requestRpc(nc, subjects.rpc.decisionList, { status, limit }, DecisionListReplySchema, timeoutMs),
+    list: (status: "open" | "decided" | "superseded" | "all", limit = 100) => requestRpc(nc, subjects.rpc.decisionList, { status, limit }, DecisionListReplySchema, timeoutMs),
     decide: (request: DecisionDecideRequest) => requestRpc(nc, subjects.rpc.decisionDecide, request, DecisionDecideReplySchema, timeoutMs),
   };
 }

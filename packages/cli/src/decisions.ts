@@ -10,7 +10,9 @@ export function formatDecisions(decisions: Decision[]): string {
   if (decisions.length === 0) return "no decisions waiting";
   return decisions
     .map((d) => {
-      const head = `decision ${d.id} (${d.status}${d.action ? `: ${d.action}${d.chosenId ? ` ${d.chosenId}` : ""} by ${d.decidedBy ?? "?"}` : ""}) — ${oneLine(d.summary)}\n  ${oneLine(d.reason)}`;
+      const taken = d.action ? `: ${d.action}${d.chosenId ? ` ${d.chosenId}` : ""} by ${d.decidedBy ?? "?"}` : "";
+      const superseded = d.status === "superseded" ? `, linked meanwhile by mapping ${d.supersededBy ?? "?"}` : "";
+      const head = `decision ${d.id} (${d.status}${taken}${superseded}) — ${oneLine(d.summary)}\n  ${oneLine(d.reason)}`;
       const rows = d.candidates.map((c) => [c.id, c.keys.join("+"), c.linkedTo ? `linked to ${c.linkedTo}` : "", oneLine(c.label)]);
       return `${head}\n${table(["  candidate", "keys", "", "record"], rows.map(([id, ...rest]) => [`  ${id ?? ""}`, ...rest]))}`;
     })

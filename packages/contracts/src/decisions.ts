@@ -29,12 +29,13 @@ export const DecisionSchema = z.object({
   summary: z.string().describe("The source record as a person recognises it"),
   reason: z.string().describe("Why the keys could not decide, in words"),
   candidates: z.array(CandidateSchema),
-  status: z.enum(["open", "decided"]),
+  status: z.enum(["open", "decided", "superseded"]).describe("superseded: the record was linked by its counterpart's own match before this decision was applied"),
   action: DecisionActionSchema.nullable(),
   chosenId: z.string().nullable(),
   decidedBy: z.string().nullable(),
   openedAt: InstantSchema,
   decidedAt: InstantSchema.nullable(),
+  supersededBy: z.number().int().positive().nullable().default(null).describe("The pair that linked the record meanwhile (status superseded)"),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
@@ -48,7 +49,7 @@ export const DecisionOpenRequestSchema = z.object({
 export const DecisionOpenReplySchema = z.object({ decision: DecisionSchema });
 
 export const DecisionListRequestSchema = z.object({
-  status: z.enum(["open", "decided", "all"]).default("open"),
+  status: z.enum(["open", "decided", "superseded", "all"]).default("open"),
   limit: z.number().int().min(1).max(500).default(100),
 });
 export const DecisionListReplySchema = z.object({ decisions: z.array(DecisionSchema) });

@@ -42,7 +42,8 @@ export function permanent(code: string, message: string, options?: SyncErrorOpti
 }
 
 /**
- * Not a failure: the message waits for a person's decision (an ambiguous business-key match).
+ * Not a failure: the message waits for a person's decision (an ambiguous business-key match), or
+ * for the other side's claim on the same customer to settle.
  * The consumer keeps it in the stream and looks again every `retryAfterMs`, without counting it
  * against the retry budget, and never dead-letters it.
  */
@@ -54,6 +55,11 @@ export class HeldForDecision extends Error {
     this.name = "HeldForDecision";
     this.decisionId = decisionId;
     this.retryAfterMs = retryAfterMs;
+  }
+
+  /** `what` (a record, or a command that needs it) waits for a decision opened elsewhere. */
+  static awaiting(what: string): HeldForDecision {
+    return new HeldForDecision(null, `${what} waits for a person's decision (concord decisions list)`);
   }
 }
 

@@ -214,7 +214,10 @@ export const decisions = pgTable(
     summary: text("summary").notNull(),
     reason: text("reason").notNull(),
     candidates: jsonb("candidates").$type<Array<{ id: string; label: string; keys: string[]; linkedTo: string | null }>>().notNull(),
-    /** open | decided */
+    /**
+     * open | decided | superseded: the record was linked by the other side's own match (its
+     * counterpart's first change) before this decision was applied — `superseded_by` names that pair.
+     */
     status: text("status").notNull().default("open"),
     /** link | create | ignore */
     action: text("action"),
@@ -222,6 +225,7 @@ export const decisions = pgTable(
     decidedBy: text("decided_by"),
     openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
     decidedAt: timestamp("decided_at", { withTimezone: true }),
+    supersededBy: integer("superseded_by").references((): AnyPgColumn => idMapping.id),
   },
   (t) => [
     uniqueIndex("decisions_open_uq")

@@ -1,4 +1,5 @@
-import { customerKind, decideMatch, lookupsFor, matchedBy, normaliseEmail, normalisePhone } from "./matching";
+import { HeldForDecision } from "@concord/contracts";
+import { CLAIM_WAIT_MS, candidateStanding, customerKind, decideMatch, linkedToOf, lookupsFor, matchedBy, normaliseEmail, normalisePhone } from "./matching";
 import type { Matching } from "./schema";
 
 const matching: Matching = {
@@ -62,5 +63,52 @@ describe("deciding a match", () => {
   it("asks a person when the only match is linked to another record already", () => {
     const decision = decideMatch([found("innKpp", "A", "bitrix24 company 7")]);
     expect(decision).toMatchObject({ kind: "ambiguous", candidates: [{ id: "A", linkedTo: "bitrix24 company 7" }] });
+  });
+});
+
+describe("a found record's own pair", () => {
+  const x = { system: "onec" as const, entity: "counterparty" as const, id: "5a1c4f9e-0000-4000-8000-000000000001" };
+  const company = { system: "bitrix24" as const, entity: "company" as const, id: "7" };
+  const now = Date.parse("2026-12-01T12:00:00Z");
+  // X's own claim toward the CRM: its first 1C order came while company 7's first deal did.
+  const claimOfX = (over: Partial<Parameters<typeof candidateStanding>[1] & object> = {}) => ({
+    id: 10,
+    sourceSystem: "onec" as const,
+    sourceEntity: "counterparty" as const,
+    sourceId: x.id,
+    targetSystem: "bitrix24" as const,
+    targetEntity: "company" as const,
+    targetId: null,
+    state: "claimed" as const,
+    decision: null,
+    createAttemptedAt: null,
+    lastSeenAt: "2026-12-01T11:59:50Z",
+    ...over,
+  });
+
+  it("is free when unpaired, deleted, or paired with the record looking for it", () => {
+    expect(candidateStanding(x, null, company, 20, now)).toEqual({ kind: "free" });
+    expect(candidateStanding(x, claimOfX({ state: "deleted" }), company, 20, now)).toEqual({ kind: "free" });
+    expect(candidateStanding(x, claimOfX({ targetId: "7", state: "confirmed" }), company, 20, now)).toEqual({ kind: "free" });
+  });
+  it("is linked when paired with another record, or left unsynced by a person", () => {
+    expect(candidateStanding(x, claimOfX({ targetId: "18", state: "confirmed" }), company, 20, now)).toEqual({ kind: "linked", to: "bitrix24 company 18" });
+    const fromCrm = { ...claimOfX(), sourceSystem: "bitrix24" as const, sourceEntity: "company" as const, sourceId: "18", targetSystem: "onec" as const, targetEntity: "counterparty" as const, targetId: x.id, state: "confirmed" as const };
+    expect(candidateStanding(x, fromCrm, company, 20, now)).toEqual({ kind: "linked", to: "bitrix24 company 18" });
+    expect(candidateStanding(x, claimOfX({ decision: "ignore" }), company, 20, now).kind).toBe("linked");
+  });
+  it("waits for an older claim in progress, and for any claim a person decides or whose create is in doubt", () => {
+    expect(candidateStanding(x, claimOfX(), company, 20, now)).toMatchObject({ kind: "wait", why: expect.stringContaining("the older claim goes first") });
+    expect(candidateStanding(x, claimOfX({ id: 30, decision: "awaiting" }), company, 20, now)).toMatchObject({ kind: "wait", why: expect.stringContaining("decision") });
+    expect(candidateStanding(x, claimOfX({ id: 30, createAttemptedAt: "2026-12-01T11:59:00Z" }), company, 20, now)).toMatchObject({ kind: "wait", why: expect.stringContaining("in doubt") });
+  });
+  it("goes first over a younger claim, and over an older one nobody renewed for ten minutes", () => {
+    expect(candidateStanding(x, claimOfX({ id: 30 }), company, 20, now)).toEqual({ kind: "free" });
+    expect(candidateStanding(x, claimOfX({ lastSeenAt: new Date(now - CLAIM_WAIT_MS - 1).toISOString() }), company, 20, now)).toEqual({ kind: "free" });
+  });
+  it("holds the command (no retry budget spent) while it waits", async () => {
+    await expect(linkedToOf(x, company, 20, async () => claimOfX())).rejects.toBeInstanceOf(HeldForDecision);
+    await expect(linkedToOf(x, company, 20, async () => claimOfX({ targetId: "18", state: "confirmed" }))).resolves.toBe("bitrix24 company 18");
+    await expect(linkedToOf(x, company, 20, async () => null)).resolves.toBeNull();
   });
 });

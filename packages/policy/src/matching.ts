@@ -1,3 +1,4 @@
+import { HeldForDecision, type Mapping, type RecordRef, type System } from "@concord/contracts";
 import type { Matching } from "./schema";
 
 /**
@@ -122,4 +123,54 @@ export function decideMatch(found: Found[]): MatchDecision {
 /** created_by of a pair found by keys: `match:innKpp`, `match:email+phone` (at most 32 characters). */
 export function matchedBy(keys: MatchKey[]): string {
   return `match:${keys.join("+")}`.slice(0, 32);
+}
+
+/** How long an older claim on a found record is waited for (it is renewed each time its command is looked at). */
+export const CLAIM_WAIT_MS = 10 * 60_000;
+
+export type CandidateStanding =
+  | { kind: "free" }
+  | { kind: "linked"; to: string }
+  | { kind: "wait"; why: string };
+
+type CandidatePair = Pick<Mapping, "id" | "sourceSystem" | "sourceEntity" | "sourceId" | "targetSystem" | "targetEntity" | "targetId" | "state" | "decision" | "createAttemptedAt" | "lastSeenAt">;
+
+/**
+ * What a record found by keys is to the record looking for its counterpart (`self`, whose
+ * pair is `selfPairId`), from the found record's own pair: free to link, linked to another
+ * record (a person decides), or claimed by its own first change from the other side at the same
+ * moment — one identity, two claims. Then the found record's claim settles it when a person
+ * decides it or its create is in doubt, and otherwise the older claim goes first; the younger
+ * waits for it (while it is renewed) and then finds the pair linked.
+ */
+export function candidateStanding(found: RecordRef, pair: CandidatePair | null, self: RecordRef, selfPairId: number, now = Date.now()): CandidateStanding {
+  if (!pair || pair.state === "deleted" || pair.id === selfPairId) return { kind: "free" };
+  const foundIsSource = pair.sourceSystem === found.system;
+  const other = foundIsSource ? { system: pair.targetSystem, entity: pair.targetEntity, id: pair.targetId } : { system: pair.sourceSystem, entity: pair.sourceEntity, id: pair.sourceId };
+  if (other.id !== null) {
+    const mine = other.entity === self.entity && other.id.toLowerCase() === self.id.toLowerCase();
+    return mine ? { kind: "free" } : { kind: "linked", to: `${other.system === "onec" ? "1C" : "bitrix24"} ${other.entity} ${other.id}` };
+  }
+  if (pair.decision === "ignore") return { kind: "linked", to: "nothing: a person chose to leave it unsynced" };
+  const claimed = `${found.entity} ${found.id} is being linked or created by its own change from the other side (mapping ${pair.id})`;
+  if (pair.decision !== null) return { kind: "wait", why: `${claimed}, which waits for a person's decision` };
+  if (pair.createAttemptedAt !== null) return { kind: "wait", why: `${claimed}, whose create is in doubt` };
+  if (pair.id < selfPairId && now - Date.parse(pair.lastSeenAt) < CLAIM_WAIT_MS) return { kind: "wait", why: `${claimed}; the older claim goes first` };
+  return { kind: "free" };
+}
+
+/**
+ * The `linkedTo` of a record a writer found by keys (null: free to link), read through the
+ * mapping service; while the record's own claim from the other side is in progress, the command
+ * is held (looked at again without spending its retry budget) rather than asking a person.
+ */
+export async function linkedToOf(
+  found: RecordRef,
+  self: RecordRef,
+  selfPairId: number,
+  resolve: (ref: RecordRef, otherSystem: System) => Promise<CandidatePair | null>,
+): Promise<string | null> {
+  const standing = candidateStanding(found, await resolve(found, self.system), self, selfPairId);
+  if (standing.kind === "wait") throw new HeldForDecision(null, `held: ${standing.why}`);
+  return standing.kind === "linked" ? standing.to : null;
 }

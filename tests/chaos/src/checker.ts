@@ -9,7 +9,7 @@ import type { Secrets } from "./infra";
 import { decodeDataVersion, occurrences, readField, type CrmRowsVersion } from "./unowned";
 import { ONEC_NAME_LENGTH, POISON_STAGE, type WorkloadResult } from "./workload";
 import type { DeciderResult } from "./legacy";
-import { checkMatching, keyDuplicates, readMatching, type MatchingReport } from "./matching-check";
+import { checkMatching, keyDuplicates, readMappings, readMatching, supersededClaim, type MappingRow, type MatchingReport } from "./matching-check";
 
 /**
  * Reads both sandboxes, the mapping, the exchange log, the dead letters, the streams and the
@@ -54,18 +54,6 @@ export interface CheckReport {
   outageLetters: { other: number; duringOutage: number };
   /** Issue 13: legacy customers matched by keys and by people. */
   matching: MatchingReport["figures"];
-}
-
-interface MappingRow {
-  id: number;
-  source_system: string;
-  source_entity: string;
-  source_id: string;
-  target_system: string;
-  target_entity: string;
-  target_id: string | null;
-  state: string;
-  deleted: boolean;
 }
 
 /** Results that end a message's story at its stage ("accepted" and "retrying" do not). */
@@ -147,7 +135,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   const { sql, clients, policy, workload } = deps;
   const [deals, companies, crmProducts, requisites] = await Promise.all(["deal", "company", "product", "requisite"].map((e) => clients.b24Admin<Rec[]>(`records/${e}`)));
   const [orders, counterparties, partners, onecProducts] = await Promise.all([ORDER_SET, COUNTERPARTY_SET, PARTNER_SET, PRODUCT_SET].map((s) => clients.onecRecords(s)));
-  const mappings = await sql<MappingRow[]>`select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state, deleted_at is not null as deleted from id_mapping`;
+  const mappings = await readMappings(sql);
   const log = await sql<Array<{ message_id: string; stage: string; result: string; outcome_id: string }>>`select message_id, stage, result, outcome_id from exchange_log`;
   const letters = await sql<Array<{ id: number; stage: string; error_code: string; error_message: string; system: string | null; entity: string | null; record_id: string | null; first_failed_at: Date; last_failed_at: Date }>>`
     select id, stage, error_code, error_message, system, entity, record_id, first_failed_at, last_failed_at from dead_letters`;
@@ -170,7 +158,7 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
     return { row, id: row.source_system === system ? String(row.target_id) : row.source_id };
   };
   // Issue 13: decisions and customer pairs; a deal or 1C order whose customer a person ignored is not expected to flow.
-  const matchingFacts = await readMatching(sql, workload.legacy);
+  const matchingFacts = await readMatching(sql, workload.legacy, mappings);
   const crmBorn = workload.deals.filter((d) => !d.poisoned);
   const poisoned = new Set(workload.deals.filter((d) => d.poisoned).map((d) => d.id));
   // A manager's copy of a CRM-born deal's order carries the deal's number too: it is a record of
@@ -194,7 +182,10 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   many("CRM deals with ORIGIN_ID", groupBy(deals!, (d) => (d.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && d.ORIGIN_ID ? String(d.ORIGIN_ID).toLowerCase() : null)), (d) => d.ID);
   many("CRM companies with ORIGIN_ID", groupBy(companies!, (c) => (c.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && c.ORIGIN_ID ? String(c.ORIGIN_ID).toLowerCase() : null)), (c) => c.ID);
   many("CRM products with XML_ID", groupBy(crmProducts!, (p) => str(p.XML_ID)), (p) => p.ID);
-  for (const [end, rows] of rowsOf) if (rows.length > 1) dupes.push(`${end} is in ${rows.length} mapping rows (${rows.map((r) => r.id).join(", ")})`);
+  for (const [end, all] of rowsOf) {
+    const rows = all.filter((r) => !supersededClaim(r, all));
+    if (rows.length > 1) dupes.push(`${end} is in ${rows.length} mapping rows (${rows.map((r) => r.id).join(", ")})`);
+  }
   // Issue 13: one customer per business key on each side, unless people made more (before the run, or by a decision to create).
   const byKey = keyDuplicates({ counterparties: counterparties!, companies: companies!, requisites: requisites!, legacy: workload.legacy, facts: matchingFacts });
   dupes.push(...byKey.duplicates);

@@ -166,6 +166,8 @@ export interface DeciderResult {
   open: number;
   /** Console calls that failed (a killed console, a restarting PostgreSQL) and were retried. */
   retries: number;
+  /** Decisions closed before the person took them: the record was linked by its counterpart's own first change. */
+  superseded: number;
 }
 
 interface ApiDecision {
@@ -173,7 +175,7 @@ interface ApiDecision {
   source: { system: string; entity: string; id: string };
   reason: string;
   candidates: Array<{ id: string; linkedTo: string | null }>;
-  status: "open" | "decided";
+  status: "open" | "decided" | "superseded";
   action: DecisionAction | null;
   chosenId: string | null;
 }
@@ -193,6 +195,7 @@ export function createDecider(options: { consoleUrl: string; token: string; grou
   const due = new Map<number, { at: number; decision: ApiDecision; seenAt: number }>();
   const done = new Set<number>();
   let retries = 0;
+  let superseded = 0;
   let open = 0;
   let stopped = false;
 
@@ -237,6 +240,11 @@ export function createDecider(options: { consoleUrl: string; token: string; grou
         // Taken by an earlier attempt whose answer was lost (a killed console): read what it was.
         const all = await api<{ decisions: ApiDecision[] }>("/api/decisions?status=all&limit=500").catch(() => null);
         const found = all?.body.decisions?.find((d) => d.id === decision.id);
+        if (found?.status === "superseded") {
+          // The record was linked meanwhile by its counterpart's own first change: nothing to decide.
+          superseded++;
+          return void options.log(`decision ${decision.id} (${group?.label ?? "not a legacy record"}): superseded before the person decided`);
+        }
         if (found?.action) {
           action = found.action;
           candidate = found.chosenId;
@@ -300,7 +308,7 @@ export function createDecider(options: { consoleUrl: string; token: string; grou
       await loop;
       const listed = await api<{ decisions: ApiDecision[] }>("/api/decisions?status=open&limit=500").catch(() => null);
       if (listed?.status === 200 && Array.isArray(listed.body.decisions)) open = listed.body.decisions.length;
-      return { taken: [...taken].sort((a, b) => a.id - b.id), open, retries };
+      return { taken: [...taken].sort((a, b) => a.id - b.id), open, retries, superseded };
     },
   };
 }

@@ -22,9 +22,11 @@ interface DecisionRow {
   chosen_id: string | null;
   opened_at: Date;
   decided_at: Date | null;
+  superseded_by: number | null;
 }
 
-interface PairRow {
+/** One id_mapping row, as every invariant reads it. */
+export interface MappingRow {
   id: number;
   source_system: string;
   source_entity: string;
@@ -33,26 +35,38 @@ interface PairRow {
   target_entity: string;
   target_id: string | null;
   state: string;
+  deleted: boolean;
   created_by: string;
   decision: string | null;
   decision_target: string | null;
   confirmed_at: Date | null;
 }
 
+export const readMappings = (sql: postgres.Sql) => sql<MappingRow[]>`
+  select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state, deleted_at is not null as deleted,
+         created_by, decision, decision_target, confirmed_at
+  from id_mapping`;
+
+/**
+ * A claim left unconfirmed when its record was linked by the other side's own first change at
+ * the same moment (one identity, two claims): inert — the confirmed pair is the record's.
+ */
+export function supersededClaim(row: MappingRow, rowsOfEnd: MappingRow[]): boolean {
+  return row.state === "claimed" && row.target_id === null && rowsOfEnd.some((r) => r.id !== row.id && r.state === "confirmed");
+}
+
 export interface MatchingFacts {
   decisions: DecisionRow[];
-  pairs: PairRow[];
+  pairs: MappingRow[];
   /** Deals and 1C orders whose customer a person decided to ignore: not expected to flow (invariant 2). */
   ignored: { deals: Set<string>; onecOrders: Set<string> };
   /** CRM companies and 1C counterparties made by a person's `create` (as `system:entity:id`). */
   createdByDecision: Set<string>;
 }
 
-export async function readMatching(sql: postgres.Sql, legacy: LegacyGroupResult[]): Promise<MatchingFacts> {
-  const decisions = await sql<DecisionRow[]>`select id, mapping_id, source_system, source_entity, source_id, reason, candidates, status, action, chosen_id, opened_at, decided_at from decisions order by id`;
-  const pairs = await sql<PairRow[]>`
-    select id, source_system, source_entity, source_id, target_system, target_entity, target_id, state, created_by, decision, decision_target, confirmed_at
-    from id_mapping where source_entity in ('company', 'contact', 'counterparty')`;
+export async function readMatching(sql: postgres.Sql, legacy: LegacyGroupResult[], mappings: MappingRow[]): Promise<MatchingFacts> {
+  const decisions = await sql<DecisionRow[]>`select id, mapping_id, source_system, source_entity, source_id, reason, candidates, status, action, chosen_id, opened_at, decided_at, superseded_by from decisions order by id`;
+  const pairs = mappings.filter((m) => ["company", "contact", "counterparty"].includes(m.source_entity));
   const ignoredSources = new Set(decisions.filter((d) => d.action === "ignore").map((d) => sourceKey(d.source_system, d.source_entity, d.source_id)));
   const ignored = { deals: new Set<string>(), onecOrders: new Set<string>() };
   for (const g of legacy) {
@@ -107,7 +121,7 @@ export function keyDuplicates(ctx: { counterparties: Rec[]; companies: Rec[]; re
 export interface MatchingReport {
   problems: string[];
   summary: string;
-  figures: { linkedByKeys: number; createdNew: number; decided: Record<"link" | "create" | "ignore", number>; refused: number; held: number; open: number };
+  figures: { linkedByKeys: number; createdNew: number; decided: Record<"link" | "create" | "ignore", number>; superseded: number; refused: number; held: number; open: number };
 }
 
 export async function checkMatching(ctx: {
@@ -125,13 +139,14 @@ export async function checkMatching(ctx: {
   const lower = (v: unknown) => String(v ?? "").toLowerCase();
   const companyById = new Map(ctx.companies.map((c) => [String(c.ID), c]));
   const decisionOf = new Map<string, DecisionRow>();
-  for (const d of facts.decisions) decisionOf.set(sourceKey(d.source_system, d.source_entity, d.source_id), d);
+  const supersededOf = new Map<string, DecisionRow>();
+  for (const d of facts.decisions) (d.status === "superseded" ? supersededOf : decisionOf).set(sourceKey(d.source_system, d.source_entity, d.source_id), d);
   /** The pair a customer is in: a confirmed row (either direction) first, else its own claim. */
-  const pairOf = (system: string, entity: string, id: string): PairRow | null => {
+  const pairOf = (system: string, entity: string, id: string): MappingRow | null => {
     const rows = facts.pairs.filter((p) => p.state !== "deleted" && ((p.source_system === system && p.source_entity === entity && lower(p.source_id) === lower(id)) || (p.target_system === system && p.target_entity === entity && lower(p.target_id) === lower(id))));
     return rows.find((p) => p.state === "confirmed" && p.target_id) ?? rows.find((p) => p.source_system === system) ?? null;
   };
-  const otherEnd = (p: PairRow | null, system: string) => (p === null ? null : p.source_system === system ? (p.target_id === null ? null : lower(p.target_id)) : lower(p.source_id));
+  const otherEnd = (p: MappingRow | null, system: string) => (p === null ? null : p.source_system === system ? (p.target_id === null ? null : lower(p.target_id)) : lower(p.source_id));
   // Every writer outcome about a legacy customer, deal or order.
   const ids = [...legacy.flatMap((g) => [...g.crm, ...g.onec, ...g.deals.map((d) => d.id), ...g.orders.map((o) => o.ref)])];
   const outcomes = ids.length === 0 ? [] : await ctx.sql<Array<{ at: Date; stage: string; system: string; entity: string; record_id: string; result: string }>>`
@@ -143,7 +158,7 @@ export async function checkMatching(ctx: {
     system === "bitrix24"
       ? ctx.counterparties.filter((c) => concordMarker(c) === `concord:bitrix24:company:${id}`).map((c) => lower(c.Ref_Key))
       : ctx.companies.filter((c) => c.ORIGINATOR_ID === ONEC_ORIGINATOR_ID && lower(c.ORIGIN_ID) === lower(id)).map((c) => String(c.ID));
-  const figures: MatchingReport["figures"] = { linkedByKeys: 0, createdNew: 0, decided: { link: 0, create: 0, ignore: 0 }, refused: decider.taken.reduce((n, t) => n + t.refused, 0), held: 0, open: 0 };
+  const figures: MatchingReport["figures"] = { linkedByKeys: 0, createdNew: 0, decided: { link: 0, create: 0, ignore: 0 }, superseded: 0, refused: decider.taken.reduce((n, t) => n + t.refused, 0), held: 0, open: 0 };
   const legacySources = new Set<string>();
   let customers = 0;
 
@@ -193,6 +208,16 @@ export async function checkMatching(ctx: {
             if (company && new Date(String(company.DATE_CREATE)).getTime() < decidedAt - 1_000) problems.push(`${what}: CRM company ${end} created at ${String(company.DATE_CREATE)}, before decision ${decision.id}`);
           }
         } else if (end !== null || made.length > 0) problems.push(`${what}: ignored by decision ${decision.id}, yet paired to ${end ?? "-"} and carried by ${made.join(", ") || "-"}`);
+        if (made.some((m) => m !== end)) problems.push(`${what}: ${made.length} records on the other side carry its identity (${made.join(", ")}), its pair is ${end ?? "none"}`);
+        continue;
+      }
+      // Its decision was superseded: its counterpart's own first change linked it by keys meanwhile.
+      const superseded = supersededOf.get(sourceKey(s.system, s.entity, s.id));
+      if (superseded) {
+        figures.superseded++;
+        const candidates = superseded.candidates.map((c) => lower(c.id));
+        if (!pair || pair.id !== superseded.superseded_by || pair.state !== "confirmed" || end === null || !candidates.includes(end) || !pair.created_by.startsWith("match:"))
+          problems.push(`${what}: decision ${superseded.id} superseded by mapping ${superseded.superseded_by ?? "?"}, yet paired to ${end ?? "nothing"} (${pair ? `mapping ${pair.id}, ${pair.created_by}, ${pair.state}` : "no pair"})`);
         if (made.some((m) => m !== end)) problems.push(`${what}: ${made.length} records on the other side carry its identity (${made.join(", ")}), its pair is ${end ?? "none"}`);
         continue;
       }
@@ -254,6 +279,6 @@ export async function checkMatching(ctx: {
     const t = takenById.get(d.id);
     if (d.status === "decided" && (!t || t.action !== d.action)) problems.push(`decision ${d.id}: ${d.action} by ${t ? `the person as ${t.action}` : "nobody the workload knows"}`);
   }
-  const summary = `${customers} legacy customers needed by ${legacy.reduce((n, g) => n + g.deals.length, 0)} deals and ${legacy.reduce((n, g) => n + g.orders.length, 0)} 1C orders: ${figures.linkedByKeys} linked by keys, ${figures.createdNew} branch${figures.createdNew === 1 ? "" : "es"} given a counterparty of its own; ${facts.decisions.length} decisions (link ${figures.decided.link}, create ${figures.decided.create}, ignore ${figures.decided.ignore}, open ${figures.open}; ${figures.refused} links refused), ${figures.held} held outcomes, orders of ignored customers skipped: ${facts.ignored.deals.size + facts.ignored.onecOrders.size}`;
+  const summary = `${customers} legacy customers needed by ${legacy.reduce((n, g) => n + g.deals.length, 0)} deals and ${legacy.reduce((n, g) => n + g.orders.length, 0)} 1C orders: ${figures.linkedByKeys} linked by keys, ${figures.createdNew} branch${figures.createdNew === 1 ? "" : "es"} given a counterparty of its own; ${facts.decisions.length} decisions (link ${figures.decided.link}, create ${figures.decided.create}, ignore ${figures.decided.ignore}, superseded ${figures.superseded}, open ${figures.open}; ${figures.refused} links refused), ${figures.held} held outcomes, orders of ignored customers skipped: ${facts.ignored.deals.size + facts.ignored.onecOrders.size}`;
   return { problems, summary, figures };
 }

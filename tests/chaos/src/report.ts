@@ -81,7 +81,7 @@ function decisionSummary(d: DeciderResult): string {
   const by = (a: string) => d.taken.filter((t) => t.action === a).length;
   const waits = d.taken.map((t) => (t.decidedAt - t.seenAt) / 1000);
   const wait = waits.length ? `, ${Math.min(...waits).toFixed(0)}–${Math.max(...waits).toFixed(0)} s after they showed` : "";
-  return `${d.taken.length} (link ${by("link")}, create ${by("create")}, ignore ${by("ignore")}; ${d.taken.reduce((n, t) => n + t.refused, 0)} links refused${wait}; ${d.taken.filter((t) => t.duringFaults).length} inside the fault window), ${d.open} open at the end, ${d.retries} console calls retried`;
+  return `${d.taken.length} (link ${by("link")}, create ${by("create")}, ignore ${by("ignore")}; ${d.taken.reduce((n, t) => n + t.refused, 0)} links refused${wait}; ${d.taken.filter((t) => t.duringFaults).length} inside the fault window), ${d.open} open at the end, ${d.superseded} superseded before the person took them, ${d.retries} console calls retried`;
 }
 
 export function renderReport(summary: RunSummary, checks: Invariant[]): string {

@@ -206,3 +206,48 @@ it("never matches a legacy product without an article by its empty article: its 
   expect(await t.b24<Rec[]>("crm.product.list", { filter: { NAME: "Старый товар без артикула" }, select: ["ID"] })).toHaveLength(0);
   expect(await t.b24<Rec[]>("crm.deal.list", { filter: { ORIGIN_ID: order.Ref_Key }, select: ["ID"] })).toHaveLength(0);
 });
+
+it("keeps one pair when a legacy customer's first orders come from both sides at once", async () => {
+  const product = (await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === "SKU-009") as Rec;
+  const pairs = [];
+  for (let i = 0; i < 3; i++) {
+    const inn = `77060000${10 + i}`;
+    const company = await crmCompany(`Эта ${i}`, { inn, kpp: "770601001" });
+    const partner = await createInOnec("Catalog_Партнеры", { Description: `ООО Эта ${i}`, Клиент: true, ЮрФизЛицо: "Компания" });
+    const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: `ООО Эта ${i}`, ИНН: inn, КПП: "770601001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
+    pairs.push({ company, counterparty, partner });
+  }
+  // Each customer's first deal and first 1C order at the same moment: both directions claim it.
+  const started = await Promise.all(
+    pairs.map(async ({ company, counterparty, partner }, i) => {
+      const [deal, order] = await Promise.all([
+        createDeal(t, { companyId: company, title: `Сделка Эта ${i}` }),
+        createInOnec(ORDER_SET, {
+          Контрагент_Key: counterparty.Ref_Key,
+          Партнер_Key: partner.Ref_Key,
+          Статус: "НеСогласован",
+          Комментарий: `Заказ из 1С Эта ${i}`,
+          Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 1, Цена: 100, Сумма: 100 }],
+        }),
+      ]);
+      return { deal, order };
+    }),
+  );
+  for (const [i, { deal, order }] of started.entries()) {
+    await orderOf(deal.dealId);
+    await waitFor(async () => (await t.b24<Rec[]>("crm.deal.list", { filter: { ORIGIN_ID: order.Ref_Key }, select: ["ID"] }))[0], { timeoutMs: 60_000, what: `the deal of 1C order Эта ${i}` });
+  }
+  await waitQuiet(t);
+  for (const { company, counterparty } of pairs) {
+    const ref = String(counterparty.Ref_Key).toLowerCase();
+    const rows = await t.sql<Array<{ state: string }>>`
+      select state from id_mapping
+      where (source_system = 'bitrix24' and source_entity = 'company' and source_id = ${String(company)})
+         or (source_system = 'onec' and source_entity = 'counterparty' and source_id = ${ref})`;
+    // One confirmed pair for the identity (a second claim may be left unconfirmed, never confirmed).
+    expect(rows.filter((r) => r.state === "confirmed")).toHaveLength(1);
+    expect(await counterpartiesWithInn(String(counterparty.ИНН))).toHaveLength(1);
+    expect(await t.b24<Rec[]>("crm.requisite.list", { filter: { ENTITY_TYPE_ID: 4, RQ_INN: String(counterparty.ИНН) }, select: ["ID"] })).toHaveLength(1);
+  }
+  expect((await api<{ decisions: Decision[] }>("/api/decisions")).body.decisions.filter((d) => d.summary.includes("Эта"))).toEqual([]);
+});

@@ -1,0 +1,2 @@
+ALTER TABLE "decisions" ADD COLUMN "superseded_by" integer;--> statement-breakpoint
+ALTER TABLE "decisions" ADD CONSTRAINT "decisions_superseded_by_id_mapping_id_fk" FOREIGN KEY ("superseded_by") REFERENCES "id_mapping"("id") ON DELETE no action ON UPDATE no action;
