@@ -13,7 +13,7 @@ import {
   type SourceVersion,
 } from "@concord/contracts";
 import { publishJson } from "@concord/bus";
-import { customerKind, matchRequest, statusToStage } from "@concord/policy";
+import { customerKind, customerSummary, matchRequest, statusToStage } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
 import { unitPaid } from "./order-view";
 import { allLive, type DecisionModes } from "./dry-run";
@@ -67,8 +67,7 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
     const requisite = counterparty.inn ? { inn: counterparty.inn, kpp: counterparty.kpp } : null;
     // Business keys the writer looks for before creating a company or contact (none once a person decided).
     const keys = { kind: customerKind("counterparty", counterparty.inn, counterparty.kpp, counterparty.kind), inn: counterparty.inn, kpp: counterparty.kpp, email: counterparty.email, phone: counterparty.phone };
-    const summary = `1C counterparty ${counterparty.ref} «${counterparty.name}»${counterparty.inn ? ` · ИНН ${counterparty.inn}${counterparty.kpp ? `/${counterparty.kpp}` : ""}` : ""}${counterparty.email ? ` · ${counterparty.email}` : ""}`;
-    const match = customerPair?.decision ? null : matchRequest(policy.matching, keys, summary);
+    const match = customerPair?.decision ? null : matchRequest(policy.matching, keys, customerSummary(`1C counterparty ${counterparty.ref}`, counterparty.name, keys));
     const command: CrmCustomerUpsert = {
       ...base,
       type: "bitrix24.customer.upsert",

@@ -19,7 +19,7 @@ import {
   type Subjects,
 } from "@concord/contracts";
 import { publishJson, reportOutcome, requestRpc, type Bus, type FlowModes, type MappingClient, type MessageContext } from "@concord/bus";
-import { customerKind, matchRequest, stageToStatus, type Policy } from "@concord/policy";
+import { customerKind, customerSummary, matchRequest, stageToStatus, type Policy } from "@concord/policy";
 import type { Logger } from "@concord/telemetry";
 import { projectDeal } from "./projection";
 import { waitForEventSecond } from "./settle";
@@ -77,8 +77,7 @@ export function createDealResolver(deps: ResolverDeps) {
     if (!reply.found) return command;
     const { inn, kpp, email, phone, name } = reply.customer;
     const keys = { kind: customerKind(entity, inn, kpp), inn, kpp, email, phone };
-    const summary = `${entity} ${command.source.id} «${name}»${inn ? ` · ИНН ${inn}${kpp ? `/${kpp}` : ""}` : ""}${email ? ` · ${email}` : ""}`;
-    const match = matchRequest(policy.matching, keys, summary);
+    const match = matchRequest(policy.matching, keys, customerSummary(`${entity} ${command.source.id}`, name, keys));
     return match.lookups.length > 0 ? { ...command, match } : command;
   }
 

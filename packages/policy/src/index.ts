@@ -1,7 +1,7 @@
 export { loadPolicy, parsePolicy, defaultPolicyPath, PolicyError, formatProblem } from "./parse-policy";
 export { masterOf } from "./ownership";
 export { stageToStatus, statusToStage } from "./status-map";
-export { customerKind, normaliseEmail, normalisePhone, lookupsFor, matchRequest, decideMatch, matchedBy, candidateStanding, linkedToOf, CLAIM_WAIT_MS } from "./matching";
+export { customerKind, normaliseEmail, normalisePhone, lookupsFor, matchRequest, customerSummary, decideMatch, matchedBy, candidateStanding, linkedToOf, CLAIM_WAIT_MS } from "./matching";
 export type { CustomerKind, CustomerKeys, MatchKey, KeyLookup, Found, MatchDecision, CandidateStanding } from "./matching";
 export {
   policySchema,

@@ -1,5 +1,5 @@
 import { HeldForDecision } from "@concord/contracts";
-import { CLAIM_WAIT_MS, candidateStanding, customerKind, decideMatch, linkedToOf, lookupsFor, matchedBy, normaliseEmail, normalisePhone } from "./matching";
+import { CLAIM_WAIT_MS, candidateStanding, customerKind, customerSummary, decideMatch, linkedToOf, lookupsFor, matchedBy, normaliseEmail, normalisePhone } from "./matching";
 import type { Matching } from "./schema";
 
 const matching: Matching = {
@@ -111,4 +111,9 @@ describe("a found record's own pair", () => {
     await expect(linkedToOf(x, company, 20, async () => claimOfX({ targetId: "18", state: "confirmed" }))).resolves.toBe("bitrix24 company 18");
     await expect(linkedToOf(x, company, 20, async () => null)).resolves.toBeNull();
   });
+});
+
+it("names a customer in a decision as a person recognises it", () => {
+  expect(customerSummary("company 7", "Ромашка", { inn: "7701000001", kpp: "770101001", email: "a@b.ru" })).toBe("company 7 «Ромашка» · ИНН 7701000001/770101001 · a@b.ru");
+  expect(customerSummary("1C counterparty 5a1c", "Иванов", { inn: " ", kpp: null, email: null })).toBe("1C counterparty 5a1c «Иванов»");
 });

@@ -66,6 +66,14 @@ export function lookupsFor(matching: Matching, customer: CustomerKeys): KeyLooku
  * The lookups a writer runs, with the values to send: the normalised value and the record's own
  * form, since a target compares exactly (an e-mail as 1C stores it, a phone as the CRM shows it).
  */
+/** The source record as a person recognises it in a decision: `company 7 «Ромашка» · ИНН 7701…/7701… · a@b.ru`. */
+export function customerSummary(what: string, name: string, customer: Pick<CustomerKeys, "inn" | "kpp" | "email">): string {
+  const inn = blank(customer.inn);
+  const kpp = blank(customer.kpp);
+  const email = blank(customer.email);
+  return `${what} «${name}»${inn ? ` · ИНН ${inn}${kpp ? `/${kpp}` : ""}` : ""}${email ? ` · ${email}` : ""}`.slice(0, 500);
+}
+
 export function matchRequest(matching: Matching, customer: CustomerKeys, summary: string): { summary: string; lookups: Array<{ key: MatchKey; value: string; variants: string[] }> } {
   const raw: Record<MatchKey, string | null> = {
     innKpp: null,
