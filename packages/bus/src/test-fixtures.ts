@@ -35,3 +35,26 @@ export function useTestBus(name: string): { subjects: Subjects; bus: () => Bus; 
   };
   return { subjects, bus: () => ready(bus), state: () => ready(state) };
 }
+
+/**
+ * Fresh state stores on the test NATS — each call its own KV bucket, so tests of one file do not
+ * share keys — removed after the file's tests.
+ */
+export function useTestStateStores(name: string): () => Promise<StateStore> {
+  let bus: Bus | undefined;
+  const buckets: string[] = [];
+  beforeAll(async () => {
+    bus = await connectBus(testNatsUrl(), `${name}-state-test`);
+  });
+  afterAll(async () => {
+    if (!bus) return;
+    for (const bucket of buckets) await bus.jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+    await bus.nc.close();
+  });
+  return async () => {
+    if (!bus) throw new Error("the test bus is not set up yet (use it inside a test)");
+    const subjects = createSubjects(uniqueNamespace(name));
+    buckets.push(`${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`);
+    return openStateStore(bus, subjects);
+  };
+}
