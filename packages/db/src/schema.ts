@@ -276,3 +276,67 @@ export const goLivePages = pgTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.list, t.page] })],
 );
+
+/**
+ * Alerts (console's evaluator, the only writer): one row per episode of a condition — fired,
+ * seen again on each evaluation, resolved when it clears. At most one active row per key, so a
+ * restart finds what already fired and does not fire it again; a condition that returns after
+ * it resolved is a new episode (a new row).
+ */
+export const alerts = pgTable(
+  "alerts",
+  {
+    id: serial("id").primaryKey(),
+    /** `<rule>:<subject>`, e.g. `dead-letter:bitrix24.deal.42`. */
+    key: text("key").notNull(),
+    /** dead-letter | backlog-age | error-rate | circuit-open | flow-silent | service-not-ready | decision-waiting */
+    rule: text("rule").notNull(),
+    subject: text("subject").notNull(),
+    /** active | resolved */
+    status: text("status").notNull().default("active"),
+    /** What is wrong, in words (masked), as of the last evaluation that saw it. */
+    summary: text("summary").notNull(),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull(),
+    firedAt: timestamp("fired_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    /** When the last notice (fired or repeat) was queued: repeats are throttled from it. */
+    lastNoticeAt: timestamp("last_notice_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Notices queued for this episode (the fired one and each repeat). */
+    notices: integer("notices").notNull().default(1),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("alerts_active_key_uq")
+      .on(t.key)
+      .where(sql`${t.status} = 'active'`),
+    index("alerts_status_idx").on(t.status, t.firedAt),
+  ],
+);
+
+/**
+ * Every notice of an alert to every channel, as an outbox: pending until sent, retried with
+ * backoff (`attempts`, `next_attempt_at`, the last masked error), then `failed` for good.
+ * Unique per alert, channel, notice and sequence, so queueing a notice twice sends it once.
+ */
+export const alertDeliveries = pgTable(
+  "alert_deliveries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    alertId: integer("alert_id")
+      .notNull()
+      .references(() => alerts.id),
+    channel: text("channel").notNull(),
+    /** fired | repeat | resolved */
+    notice: text("notice").notNull(),
+    /** Which notice of the episode (1: fired, 2…: repeats; resolved: 0). */
+    sequence: integer("sequence").notNull(),
+    /** pending | sent | failed */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("alert_deliveries_once_uq").on(t.alertId, t.channel, t.notice, t.sequence), index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt)],
+);
