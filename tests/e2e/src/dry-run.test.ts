@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, markerOf, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, markerOf, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem, createInOnec as createOnecRecord, managerOrder } from "./harness";
 
 jest.setTimeout(240_000);
 
@@ -30,8 +30,7 @@ async function api<T = Rec>(method: string, path: string, body?: unknown): Promi
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-const createInOnec = (set: string, body: Rec) =>
-  t.onecAdmin<Rec>(`records/${encodeURIComponent(set)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const createInOnec = (set: string, body: Rec) => createOnecRecord(t, set, body);
 
 interface Row {
   stage: string;
@@ -77,13 +76,7 @@ it("in dry-run writes nothing to either system, records no mapping or sync state
   const product = (await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === "SKU-005") as Rec;
   const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Из 1С сухо", Клиент: true, ЮрФизЛицо: "Компания" });
   const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Из 1С сухо", ИНН: "7707083893", КПП: "773601001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
-  const order = await createInOnec(ORDER_SET, {
-    Контрагент_Key: counterparty.Ref_Key,
-    Партнер_Key: partner.Ref_Key,
-    Статус: "НеСогласован",
-    Комментарий: "Заказ из 1С, сухой прогон",
-    Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 4, Цена: 300, Сумма: 1200 }],
-  });
+  const order = await createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, "Заказ из 1С, сухой прогон", [{ product: product.Ref_Key, quantity: 4, price: 300 }]));
   onecBorn = { order, counterparty };
   await waitFor(async () => ((await dryRuns()).some((r) => r.stage === "crm-writer" && r.entity === "order" && r.record_id === order.Ref_Key) ? true : undefined), {
     timeoutMs: 60_000,

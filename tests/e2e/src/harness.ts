@@ -219,6 +219,22 @@ export async function editInOnec(t: TestSystem, set: string, ref: string, body: 
   return t.onecAdmin<Record<string, unknown>>(path, { method: action ? "POST" : "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 
+/** Creates a 1C record as a manager in 1C would (the sandbox's admin API; notifies like any write). */
+export async function createInOnec(t: TestSystem, set: string, body: Record<string, unknown>) {
+  return t.onecAdmin<Record<string, unknown>>(`records/${encodeURIComponent(set)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** A new, unagreed 1C order as a manager enters it: one line per product at quantity × price. */
+export function managerOrder(parties: { counterparty: unknown; partner: unknown }, comment: string, lines: Array<{ product: unknown; quantity: number; price: number }>) {
+  return {
+    Контрагент_Key: parties.counterparty,
+    Партнер_Key: parties.partner,
+    Статус: "НеСогласован",
+    Комментарий: comment,
+    Товары: lines.map((l, i) => ({ LineNumber: i + 1, Номенклатура_Key: l.product, Количество: l.quantity, Цена: l.price, Сумма: l.quantity * l.price })),
+  };
+}
+
 export async function onecOrder(t: TestSystem, ref: string) {
   return t.onecAdmin<Record<string, unknown>>(`records/${encodeURIComponent(ORDER_SET)}/${ref}`);
 }

@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, editInOnec, mappingOf, markerOf, onecOrder, ordersOfDeal, startTestSystem, syncedDeal, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, editInOnec, mappingOf, markerOf, onecOrder, ordersOfDeal, startTestSystem, syncedDeal, waitQuiet, type TestSystem, createInOnec as createOnecRecord, managerOrder } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -19,8 +19,7 @@ afterAll(async () => {
 }, 60_000);
 
 const put = (body: unknown): RequestInit => ({ method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const post = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const createInOnec = (set: string, body: Rec) => t.onecAdmin<Rec>(`records/${encodeURIComponent(set)}`, post(body));
+const createInOnec = (set: string, body: Rec) => createOnecRecord(t, set, body);
 const outcomes = (recordId: string, stage: string) => t.sql<Array<{ result: string; detail: string }>>`select result, detail from exchange_log where record_id = ${recordId} and stage = ${stage} order by at`;
 const sku = async (article: string) => ((await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === article) as Rec).Ref_Key as string;
 
@@ -28,13 +27,7 @@ const sku = async (article: string) => ((await t.onecRecords("Catalog_Номен
 async function onecBornOrder(name: string, extra: Rec = {}) {
   const partner = await createInOnec("Catalog_Партнеры", { Description: name, Клиент: true, ЮрФизЛицо: "Компания" });
   const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: name, ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key, ...extra });
-  const order = await createInOnec(ORDER_SET, {
-    Контрагент_Key: counterparty.Ref_Key,
-    Партнер_Key: partner.Ref_Key,
-    Статус: "НеСогласован",
-    Комментарий: `Заказ ${name}`,
-    Товары: [{ LineNumber: 1, Номенклатура_Key: await sku("SKU-005"), Количество: 1, Цена: 100, Сумма: 100 }],
-  });
+  const order = await createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, `Заказ ${name}`, [{ product: await sku("SKU-005"), quantity: 1, price: 100 }]));
   return { partner, counterparty, order };
 }
 

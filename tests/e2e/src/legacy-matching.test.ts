@@ -1,6 +1,6 @@
 import { waitFor } from "@concord/testkit";
 import type { Decision } from "@concord/contracts";
-import { COUNTERPARTY_SET, ORDER_SET, createDeal, markerOf, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, markerOf, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem, createInOnec as createOnecRecord, managerOrder } from "./harness";
 
 // Systems with history: a CRM and a 1C that lived apart, seeded with the records a real
 // installation has (the same company on both sides, duplicates, a branch, a sole trader, a
@@ -13,8 +13,7 @@ type Rec = Record<string, unknown>;
 let t: TestSystem;
 const onec: Record<string, Rec> = {};
 
-const createInOnec = (set: string, body: Rec) =>
-  t.onecAdmin<Rec>(`records/${encodeURIComponent(set)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const createInOnec = (set: string, body: Rec) => createOnecRecord(t, set, body);
 
 async function legacyCounterparty(key: string, fields: Rec): Promise<void> {
   const partner = await createInOnec("Catalog_Партнеры", { Description: String(fields.Description), Клиент: true, ЮрФизЛицо: "Компания" });
@@ -167,13 +166,7 @@ it("links a 1C-born order's counterparty to the CRM company with its INN + KPP i
   const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Эпсилон", Клиент: true, ЮрФизЛицо: "Компания" });
   const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Эпсилон", ИНН: "7705000005", КПП: "770501001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
   const product = (await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === "SKU-008") as Rec;
-  const order = await createInOnec(ORDER_SET, {
-    Контрагент_Key: counterparty.Ref_Key,
-    Партнер_Key: partner.Ref_Key,
-    Статус: "НеСогласован",
-    Комментарий: "Заказ из 1С для Эпсилон",
-    Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 1, Цена: 300, Сумма: 300 }],
-  });
+  const order = await createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, "Заказ из 1С для Эпсилон", [{ product: product.Ref_Key, quantity: 1, price: 300 }]));
   const deal = await waitFor(async () => (await t.b24<Rec[]>("crm.deal.list", { filter: { ORIGIN_ID: order.Ref_Key }, select: ["ID", "COMPANY_ID"] }))[0], {
     timeoutMs: 60_000,
     what: "the deal of the 1C order",
@@ -188,13 +181,7 @@ it("never matches a legacy product without an article by its empty article: its 
   const product = await createInOnec("Catalog_Номенклатура", { Description: "Старый товар без артикула", Артикул: "" });
   const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Дзета", Клиент: true, ЮрФизЛицо: "Компания" });
   const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Дзета", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
-  const order = await createInOnec(ORDER_SET, {
-    Контрагент_Key: counterparty.Ref_Key,
-    Партнер_Key: partner.Ref_Key,
-    Статус: "НеСогласован",
-    Комментарий: "Заказ со старым товаром",
-    Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 1, Цена: 10, Сумма: 10 }],
-  });
+  const order = await createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, "Заказ со старым товаром", [{ product: product.Ref_Key, quantity: 1, price: 10 }]));
   const [letter] = await waitFor(
     async () => {
       const rows = await t.sql<Array<{ error_code: string }>>`select error_code from dead_letters where record_id = ${String(order.Ref_Key).toLowerCase()} or record_id = ${String(order.Ref_Key)}`;
@@ -222,13 +209,7 @@ it("keeps one pair when a legacy customer's first orders come from both sides at
     pairs.map(async ({ company, counterparty, partner }, i) => {
       const [deal, order] = await Promise.all([
         createDeal(t, { companyId: company, title: `Сделка Эта ${i}` }),
-        createInOnec(ORDER_SET, {
-          Контрагент_Key: counterparty.Ref_Key,
-          Партнер_Key: partner.Ref_Key,
-          Статус: "НеСогласован",
-          Комментарий: `Заказ из 1С Эта ${i}`,
-          Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: 1, Цена: 100, Сумма: 100 }],
-        }),
+        createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, `Заказ из 1С Эта ${i}`, [{ product: product.Ref_Key, quantity: 1, price: 100 }])),
       ]);
       return { deal, order };
     }),

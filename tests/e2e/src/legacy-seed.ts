@@ -1,4 +1,4 @@
-import { COUNTERPARTY_SET, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, createInOnec, type TestSystem } from "./harness";
 
 // Legacy data of a CRM and a 1C that lived apart (issue 13), shared by the live-matching test
 // and the go-live tools' test: the same company on both sides, a duplicate in 1C, a branch
@@ -7,8 +7,6 @@ import { COUNTERPARTY_SET, type TestSystem } from "./harness";
 
 export type Rec = Record<string, unknown>;
 
-export const createInOnec = (t: TestSystem, set: string, body: Rec) =>
-  t.onecAdmin<Rec>(`records/${encodeURIComponent(set)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 /** A counterparty with its partner, as a 1C manager enters it. */
 export async function legacyCounterparty(t: TestSystem, fields: Rec): Promise<Rec> {

@@ -1,5 +1,5 @@
 import { waitFor } from "@concord/testkit";
-import { COUNTERPARTY_SET, ORDER_SET, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, startTestSystem, waitQuiet, type TestSystem, createInOnec as createOnecRecord, managerOrder } from "./harness";
 
 jest.setTimeout(120_000);
 
@@ -12,8 +12,7 @@ afterAll(async () => {
 }, 60_000);
 
 type Rec = Record<string, unknown>;
-const createInOnec = (set: string, body: Rec) =>
-  t.onecAdmin<Rec>(`records/${encodeURIComponent(set)}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const createInOnec = (set: string, body: Rec) => createOnecRecord(t, set, body);
 const list = (method: string, filter: Rec) => t.b24<Rec[]>(method, { filter, select: ["*", "UF_*"] });
 
 it("turns two orders created in 1C for a new counterparty into two deals, one company and one CRM product", async () => {
@@ -21,13 +20,7 @@ it("turns two orders created in 1C for a new counterparty into two deals, one co
   const product = products.find((p) => p.Артикул === "SKU-007") as Rec;
   const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Из 1С", Клиент: true, ЮрФизЛицо: "Компания" });
   const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Из 1С", ИНН: "7701234567", КПП: "770101001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
-  const order = (comment: string, quantity: number) => ({
-    Контрагент_Key: counterparty.Ref_Key,
-    Партнер_Key: partner.Ref_Key,
-    Статус: "НеСогласован",
-    Комментарий: comment,
-    Товары: [{ LineNumber: 1, Номенклатура_Key: product.Ref_Key, Количество: quantity, Цена: 250, Сумма: 250 * quantity }],
-  });
+  const order = (comment: string, quantity: number) => managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, comment, [{ product: product.Ref_Key, quantity, price: 250 }]);
   const [first, second] = await Promise.all([createInOnec(ORDER_SET, order("Заказ из 1С №1", 2)), createInOnec(ORDER_SET, order("Заказ из 1С №2", 3))]);
 
   const deals = await waitFor(async () => {
