@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InstantSchema } from "./codecs";
-import type { ChangeEvent } from "./events";
+import { announcedChange, type ChangeEvent } from "./events";
 import { checkRecordId } from "./record-ids";
 import { EntitySchema, SystemSchema, type Entity, type RecordRef, type System } from "./systems";
 
@@ -127,18 +127,7 @@ export function retryMessageId(deadLetterId: number, n: number): string {
 /** "Record X changed, read it again": fetch-on-notify rebuilds the commands from its current state. */
 export function manualChangeEvent(ref: RecordRef, now = new Date()): ChangeEvent {
   const at = now.toISOString();
-  return {
-    v: 1,
-    type: "change",
-    system: ref.system,
-    entity: ref.entity,
-    sourceId: ref.id,
-    action: "upsert",
-    sourceVersion: `manual@${at}`,
-    occurredAt: at,
-    receivedAt: at,
-    via: "manual",
-  };
+  return announcedChange(ref, { action: "upsert", sourceVersion: `manual@${at}`, via: "manual", occurredAt: at });
 }
 
 /** The other end of each flow, by its source record kind. */

@@ -30,27 +30,30 @@ export const ChangeEventSchema = z.object({
   .superRefine(checkRecordId("sourceId"));
 export type ChangeEvent = z.infer<typeof ChangeEventSchema>;
 
-/**
- * "Read record X again and decide anew": what a writer publishes when the record moved since
- * the decision (`sourceVersion` = the version it saw, so the dedupe id equals the source's own
- * notification of that version) or when it linked a pair (`linked@<pair id>`).
- */
-export function recheckEvent(
+/** "Record X changed" as Concord itself announces it (never from a source's notification). */
+export function announcedChange(
   ref: { system: ChangeEvent["system"]; entity: ChangeEvent["entity"]; id: string },
-  sourceVersion: string,
-  now = new Date(),
+  change: Pick<ChangeEvent, "action" | "sourceVersion" | "via"> & { occurredAt: string; receivedAt?: string },
 ): ChangeEvent {
-  const at = now.toISOString();
   return ChangeEventSchema.parse({
     v: 1,
     type: "change",
     system: ref.system,
     entity: ref.entity,
     sourceId: ref.id,
-    action: "upsert",
-    sourceVersion,
-    occurredAt: at,
-    receivedAt: at,
-    via: "recheck",
+    action: change.action,
+    sourceVersion: change.sourceVersion,
+    occurredAt: change.occurredAt,
+    receivedAt: change.receivedAt ?? change.occurredAt,
+    via: change.via,
   });
+}
+
+/**
+ * "Read record X again and decide anew": what a writer publishes when the record moved since
+ * the decision (`sourceVersion` = the version it saw, so the dedupe id equals the source's own
+ * notification of that version) or when it linked a pair (`linked@<pair id>`).
+ */
+export function recheckEvent(ref: Parameters<typeof announcedChange>[0], sourceVersion: string, now = new Date()): ChangeEvent {
+  return announcedChange(ref, { action: "upsert", sourceVersion, via: "recheck", occurredAt: now.toISOString() });
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InstantSchema } from "./codecs";
-import type { ChangeEvent } from "./events";
+import { announcedChange, type ChangeEvent } from "./events";
 import { RecordRefSchema, type Entity, type RecordRef, type System } from "./systems";
 
 /**
@@ -74,18 +74,7 @@ export const flowOrigins: Record<FlowName, ReadonlyArray<{ system: System; entit
  * and the next switch decides it again.
  */
 export function replayChangeEvent(ref: RecordRef, action: "upsert" | "delete", switchedAt: string): ChangeEvent {
-  return {
-    v: 1,
-    type: "change",
-    system: ref.system,
-    entity: ref.entity,
-    sourceId: ref.id,
-    action,
-    sourceVersion: `replay@${switchedAt}`,
-    occurredAt: switchedAt,
-    receivedAt: new Date().toISOString(),
-    via: "manual",
-  };
+  return announcedChange(ref, { action, sourceVersion: `replay@${switchedAt}`, via: "manual", occurredAt: switchedAt, receivedAt: new Date().toISOString() });
 }
 
 /** The action of the change a resolver outcome was about, from its message id (`chg:…:<action>:…`). */
