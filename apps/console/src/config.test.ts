@@ -31,3 +31,9 @@ it("takes named tokens with roles, naming a bad entry without its token", () => 
   expect(message).toMatch(/entry 2 \(carol\): the token must be at least 16 characters/);
   expect(message).not.toContain("secret-value-xyz");
 });
+
+it("alerts need the database", () => {
+  expect(() => loadConfig(consoleConfigSchema, { CONSOLE_API_TOKEN: "demo-console-token", CONSOLE_ALERTS_FILE: "config/concord.alerts.yaml" })).toThrow(/DATABASE_URL: CONSOLE_ALERTS_FILE needs DATABASE_URL/);
+  const config = loadConfig(consoleConfigSchema, { CONSOLE_API_TOKEN: "demo-console-token", CONSOLE_ALERTS_FILE: "a.yaml", DATABASE_URL: "postgres://u:pw-secret@127.0.0.1/db" });
+  expect(redactConfig(consoleConfigSchema, config).DATABASE_URL).toBe("***");
+});

@@ -25,6 +25,18 @@ export const consoleConfigSchema = z.object({
   CONSOLE_API_TOKENS: secret(ApiTokensSchema.optional()),
   /** How long to wait for mapping's dlq.* replies. */
   CONSOLE_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * The alerts file (rules and channels, e.g. config/concord.alerts.yaml; docs/alerts.md). Unset:
+   * no alerts are evaluated and GET /api/alerts answers 404. Needs DATABASE_URL.
+   */
+  CONSOLE_ALERTS_FILE: z.string().min(1).optional(),
+  /** PostgreSQL, for alerts: the evaluator reads dead letters, decisions and the exchange log, and keeps alert state. */
+  DATABASE_URL: secret(z.string().startsWith("postgres", "must be a postgres:// or postgresql:// URL").optional()),
+  /** Schema that holds Concord's tables (as mapping's DATABASE_SCHEMA). */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "lower-case identifier").default("concord"),
+}).refine((c) => c.CONSOLE_ALERTS_FILE === undefined || c.DATABASE_URL !== undefined, {
+  message: "CONSOLE_ALERTS_FILE needs DATABASE_URL (the same database as mapping's)",
+  path: ["DATABASE_URL"],
 });
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
 

@@ -330,7 +330,7 @@ export const alertDeliveries = pgTable(
     notice: text("notice").notNull(),
     /** Which notice of the episode (1: fired, 2…: repeats; resolved: 0). */
     sequence: integer("sequence").notNull(),
-    /** pending | sent | failed */
+    /** pending | sent | failed (for good, after the last attempt) | superseded (a reminder the resolve made moot) */
     status: text("status").notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
