@@ -20,6 +20,7 @@ import { parseFilter, toFilter } from "./filter";
 import { formatFlows, formatList, formatShow, formatWouldBeWrites, type FlowView } from "./format";
 import { printable } from "./printable";
 import { addDecisionCommands } from "./decisions";
+import { addAlertCommands } from "./alerts";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -212,6 +213,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   addDecisionCommands(program, api, out);
+  addAlertCommands(program, api, out);
 
   return program;
 }
