@@ -11,6 +11,7 @@ import { connectBus, type Bus } from "./connection";
 import { natsConnectionOptions } from "./connection-options";
 import { ensureStreams } from "./streams";
 import { publishJson } from "./publish";
+import { openStateStore } from "./state-store";
 
 /**
  * Issue 12, finding 3: Concord against nats-servers of its own (other loopback ports, ended by
@@ -80,6 +81,18 @@ const event = { v: 1, type: "change", system: "bitrix24", entity: "deal", source
     buses.push(viaUrl);
     expect((await viaUrl.jsm.streams.info(subjects.streams.commands)).state.messages).toBe(0);
     expect((await viaUrl.jsm.streams.info(subjects.streams.events)).state.messages).toBe(1);
+  });
+
+  it("with the least-privilege accounts: the console reads what alerts need (consumer backlog, a stream's messages, the state KV) and cannot delete a stream", async () => {
+    const operations = await connectBus(`nats://127.0.0.1:${accountsPort}`, "console", { user: "console", password: passwords.CONCORD_NATS_CONSOLE_PASSWORD });
+    buses.push(operations);
+    const consumers = [];
+    for await (const info of operations.jsm.consumers.list(subjects.streams.events)) consumers.push(info.name);
+    expect(Array.isArray(consumers)).toBe(true);
+    expect((await operations.jsm.streams.getMessage(subjects.streams.events, { last_by_subj: subjects.event("bitrix24", "deal") }))?.seq).toBeGreaterThan(0);
+    const state = await openStateStore(operations, subjects);
+    expect(await state.tryLease("alerts.evaluator", "console-test", 1_000)).toBe(true);
+    await expect(operations.jsm.streams.delete(subjects.streams.events)).rejects.toThrow();
   });
 
   it("refuses a wrong password and no credentials at all", async () => {
