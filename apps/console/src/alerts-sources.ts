@@ -19,6 +19,9 @@ export interface AlertSources {
 
 type Check = () => Promise<RuleResult>;
 
+/** Alerts one rule raises per look at most (one per record or decision). */
+const LIMIT = 500;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const rowsOf = <T>(result: unknown) => result as unknown as T[];
 
@@ -58,10 +61,13 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
               where e.system = d.system and e.entity = d.entity and e.record_id = d.record_id
                 and e.result in ('applied', 'created') and e.at > d.last_failed_at)
           group by d.flow, d.system, d.entity, d.record_id, case when d.record_id is null then d.id end
-          limit 500`),
+          order by max(d.last_failed_at)
+          limit ${LIMIT}`),
       );
       return {
         rule: "dead-letter",
+        // Cut at the limit: what was left out is not known to have cleared.
+        ...(rows.length >= LIMIT ? { covers: () => false } : {}),
         conditions: rows.map((r): Condition => {
           const record = r.record_id === null ? `dead-letter-${r.id}` : `${r.system}.${r.entity}.${r.record_id}`;
           return {
@@ -217,10 +223,11 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
         await s.db.execute(sql`
           select id, source_system, source_entity, source_id, summary, reason, opened_at
           from decisions where status = 'open' and opened_at < ${before.toISOString()}::timestamptz
-          order by opened_at limit 500`),
+          order by opened_at limit ${LIMIT}`),
       );
       return {
         rule: "decision-waiting",
+        ...(rows.length >= LIMIT ? { covers: () => false } : {}),
         conditions: rows.map((r) => ({
           rule: "decision-waiting",
           subject: `decision-${r.id}`,
