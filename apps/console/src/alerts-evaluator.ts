@@ -31,7 +31,8 @@ export interface AlertEvaluator {
 /**
  * Looks at the system every `intervalSeconds`, under a lease in the state KV (compare-and-set on
  * its revision, lasting three intervals) so that of two console replicas one evaluates and the
- * other takes over when it stops renewing. The alerts table, not memory, says what already
+ * other takes over when it stops renewing (at once when it stops gracefully: it hands the lease
+ * back). The alerts table, not memory, says what already
  * fired, so a restart or a takeover fires nothing twice.
  */
 export function createAlertEvaluator(options: EvaluatorOptions): AlertEvaluator {
@@ -142,6 +143,9 @@ export function createAlertEvaluator(options: EvaluatorOptions): AlertEvaluator 
       stopped = true;
       clearTimeout(timer);
       await running?.catch(() => undefined);
+      // Hand the lease back (expired, by compare-and-set) so another replica takes over at its next look, not three intervals later.
+      const lease = await state.getJson<{ owner: string; until: number }>(ALERTS_LEASE_KEY).catch(() => null);
+      if (lease?.value.owner === owner) await state.compareAndSet(ALERTS_LEASE_KEY, { owner, until: 0 }, lease.revision).catch(() => false);
     },
   };
 }

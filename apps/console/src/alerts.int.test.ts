@@ -131,8 +131,8 @@ channels:
   - { name: mail, type: email, host: 127.0.0.1, port: ${smtpPort}, user: concord, passwordEnv: SMTP_PASSWORD, from: concord@test.local, to: [ops@test.local] }
 `;
 
-async function startAlerting(rules: string, options: { owner?: string; delivery?: string; channels?: string } = {}): Promise<Alerting> {
-  const text = `version: 1\nintervalSeconds: 0.5\nrepeatSeconds: 0\ndelivery: ${options.delivery ?? "{ maxAttempts: 3, backoffSeconds: [0], timeoutSeconds: 3 }"}\nrules:\n${rules}\n${options.channels ?? channelsYaml()}`;
+async function startAlerting(rules: string, options: { owner?: string; delivery?: string; channels?: string; repeatSeconds?: number } = {}): Promise<Alerting> {
+  const text = `version: 1\nintervalSeconds: 0.5\nrepeatSeconds: ${options.repeatSeconds ?? 0}\ndelivery: ${options.delivery ?? "{ maxAttempts: 3, backoffSeconds: [0], timeoutSeconds: 3 }"}\nrules:\n${rules}\n${options.channels ?? channelsYaml()}`;
   const settings = parseAlertsConfig(text, "test-alerts.yaml", env);
   const alerting = await createAlerting({ settings, databaseUrl: testDatabaseUrl(), databaseSchema: schema, bus: testBus.bus(), subjects: testBus.subjects, state: testBus.state(), rpcTimeoutMs: 500, logger, owner: options.owner ?? "replica-1" });
   started.push(alerting);
@@ -332,14 +332,43 @@ describe("state, lease and delivery", () => {
   it("one replica evaluates at a time (the lease in the state KV)", async () => {
     const a = await startAlerting("  deadLetter: {}", { owner: "replica-a" });
     const b = await startAlerting("  deadLetter: {}", { owner: "replica-b" });
-    // The earlier tests' replica-1 holds the lease until it expires (three intervals).
-    await waitFor(async () => (await a.evaluator.runOnce()) || undefined, { what: "replica-a takes the lease", timeoutMs: 5_000 });
+    // The earlier tests' replicas handed the lease back when they stopped.
+    expect(await a.evaluator.runOnce()).toBe(true);
     expect(await b.evaluator.runOnce()).toBe(false);
     expect(await a.evaluator.runOnce()).toBe(true);
+    // A replica that stops gracefully hands the lease back: b takes over at its next look.
     await stopAlerting(a);
-    // Replica-a stopped renewing: b takes over once its lease ran out.
-    await waitFor(async () => (await b.evaluator.runOnce()) || undefined, { what: "replica-b takes over", timeoutMs: 5_000 });
+    expect(await b.evaluator.runOnce()).toBe(true);
+    // One that dies keeps it until it runs out (three intervals): c waits, then takes over.
+    const c = await startAlerting("  deadLetter: {}", { owner: "replica-c" });
+    expect(await c.evaluator.runOnce()).toBe(false);
+    await waitFor(async () => (await c.evaluator.runOnce()) || undefined, { what: "replica-c takes over after b's lease ran out", timeoutMs: 5_000 });
+    await stopAlerting(c);
     await stopAlerting(b);
+  });
+
+  it("a still-active alert reminds once the repeat interval passed, and its resolved notice ends it", async () => {
+    const alerting = await startAlerting("  decisionWaiting: { olderThanSeconds: 30 }", { repeatSeconds: 0.4 });
+    await waitFor(async () => (await alerting.evaluator.runOnce()) || undefined, { what: "the lease", timeoutMs: 5_000 });
+    const [mapping] = await db.sql<Array<{ id: number }>>`
+      insert into id_mapping (source_system, source_entity, source_id, target_system, target_entity, created_by, decision)
+      values ('onec', 'counterparty', 'R-1', 'bitrix24', 'company', 'flow', 'awaiting') returning id`;
+    const [row] = await db.sql<Array<{ id: number }>>`
+      insert into decisions (mapping_id, source_system, source_entity, source_id, target_system, target_entity, summary, reason, candidates, opened_at)
+      values (${mapping?.id ?? 0}, 'onec', 'counterparty', 'R-1', 'bitrix24', 'company', 'ИП Петров', 'two companies share the INN', '[]'::jsonb, now() - interval '1 minute')
+      returning id`;
+    const key = `decision-waiting:decision-${row?.id}`;
+    await waitFor(async () => (await alerting.evaluator.runOnce()) && everyChannel("fired", key, 1), { what: "fired", timeoutMs: 10_000 });
+    await alerting.evaluator.runOnce();
+    expect(everyChannel("repeat", key, 0)).toBe(true);
+    await new Promise((r) => setTimeout(r, 450));
+    await waitFor(async () => (await alerting.evaluator.runOnce()) && everyChannel("repeat", key, 1), { what: "one reminder", timeoutMs: 10_000 });
+    await alerting.evaluator.runOnce();
+    expect(everyChannel("repeat", key, 1)).toBe(true);
+    await db.sql`update decisions set status = 'decided', action = 'ignore', decided_at = now() where id = ${row?.id ?? 0}`;
+    await waitFor(async () => (await alerting.evaluator.runOnce()) && everyChannel("resolved", key, 1), { what: "resolved", timeoutMs: 10_000 });
+    expect((await alerting.list({ status: "resolved", limit: 10 })).alerts.find((a) => a.key === key)?.notices).toBe(2);
+    await stopAlerting(alerting);
   });
 
   it("a first failed attempt is retried, a last one is final; no secret in an error", async () => {
