@@ -33,6 +33,7 @@ import {
   retryable,
   type CrmDealCompensate,
   type CrmDealLink,
+  type CrmDealSyncStatus,
   type CrmDealUpdate,
   type SourceVersion,
   type Subjects,
@@ -180,6 +181,48 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
     await reportOutcome(bus.js, subjects, { ...base, result: "compensated", detail, durationMs: Date.now() - started }, logger);
   }
 
+  /**
+   * The deal's sync status, as the resolver decided it: the field is rewritten only when its text
+   * changes, and the timeline gets the comment the command carries. What was last written per
+   * deal is kept in the state KV, so an older status never overwrites a newer one and a
+   * redelivered command writes nothing twice. Two calls at most, sent together (one `batch`
+   * when they wait for the portal's rate limit).
+   */
+  async function writeSyncStatus(command: CrmDealSyncStatus, attempts: number) {
+    const started = Date.now();
+    const messageId = crmCommandId(command);
+    const key = `syncstatus.written.${command.dealId}`;
+    const report = (result: "applied" | "echo" | "stale" | "skipped", detail: string) =>
+      reportOutcome(bus.js, subjects, { stage: "crm-writer", messageId, subject: { system: "bitrix24", entity: "deal", id: command.dealId }, target: null, result, detail, attempts, durationMs: Date.now() - started }, logger);
+    type Written = { text: string; at: string; messageId: string; done: boolean; commented: boolean };
+    const entry = await state.getJson<Written>(key);
+    const last = entry?.value ?? null;
+    if (last?.messageId === messageId && last.done) return report("echo", "this status is already written");
+    if (last && last.messageId !== messageId && Date.parse(last.at) > Date.parse(command.at)) return report("stale", `a newer status is on the deal (${last.text})`);
+    const sameCommand = last?.messageId === messageId;
+    const rewrite = sameCommand || last?.text !== command.text;
+    const comment = command.comment !== null && !(sameCommand && last?.commented);
+    if (!rewrite && !comment) {
+      await state.compareAndSet(key, { ...(last as Written), at: command.at, messageId, done: true }, entry?.revision ?? null);
+      return report("echo", "the deal already shows this status");
+    }
+    // Taken before the write: a concurrent older status sees this one and stands down.
+    const mine: Written = { text: command.text, at: command.at, messageId, done: false, commented: sameCommand && last?.commented === true };
+    if (!(await state.compareAndSet(key, mine, entry?.revision ?? null))) throw retryable("JS_WRONG_LAST_SEQUENCE", `another status of deal ${command.dealId} is being written`, { retryAfterMs: 500 });
+    const [field, note] = await Promise.allSettled([
+      rewrite ? client.updateDeal(command.dealId, { [command.field]: command.text }) : Promise.resolve(),
+      comment ? client.call("crm.timeline.comment.add", { fields: { ENTITY_ID: Number(command.dealId), ENTITY_TYPE: "deal", COMMENT: command.comment } }) : Promise.resolve(),
+    ]);
+    const failed = [field, note].find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      if (comment && note.status === "fulfilled") await state.putJson(key, { ...mine, commented: true });
+      if (isSyncError(failed.reason) && failed.reason.code === "B24_NOT_FOUND") return report("skipped", "deal no longer exists");
+      throw failed.reason;
+    }
+    await state.putJson(key, { ...mine, done: true, commented: comment || mine.commented });
+    await report("applied", `${rewrite ? `${command.field} set to "${command.text}"` : "status unchanged"}${comment ? "; timeline comment added" : ""}`);
+  }
+
   const dryRun = createCrmDryRun({ bus, subjects, mapping, client, logger, modes: createFlowModes(state), skuField: config.CRM_PRODUCT_SKU_FIELD });
   const mirror = createOnecMirror({ bus, subjects, mapping, client, logger, leaseTtlMs: config.CRM_LEASE_TTL_MS, skuField: config.CRM_PRODUCT_SKU_FIELD });
 
@@ -201,6 +244,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       // would only wait (and risk AckWait).
       concurrency: config.B24_BATCH_MAX > 1 ? 32 : 4,
       handle: (command, context) => {
+        if (command.type === "bitrix24.deal.status") return writeSyncStatus(command, context.deliveryCount);
         // Decided in dry-run: reported, never written (even if the flow went live meanwhile).
         if (command.type !== "bitrix24.deal.compensate" && command.dryRun) return dryRun(command, command.dryRun, context.deliveryCount);
         if (command.type === "bitrix24.deal.link") return linkDeal(command, bus, subjects, context.deliveryCount);
@@ -211,7 +255,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
       outcomes: {
         stage: "crm-writer",
         describe: (command) =>
-          command.type === "bitrix24.deal.link" || command.type === "bitrix24.deal.update" || command.type === "bitrix24.deal.compensate"
+          command.type === "bitrix24.deal.link" || command.type === "bitrix24.deal.update" || command.type === "bitrix24.deal.compensate" || command.type === "bitrix24.deal.status"
             ? {
                 messageId: crmCommandId(command),
                 subject: { system: "bitrix24", entity: "deal", id: command.dealId },

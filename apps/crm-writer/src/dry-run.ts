@@ -26,7 +26,7 @@ export interface CrmDryRunDeps {
   skuField: string;
 }
 
-type DryRunCommand = Exclude<CrmCommand, { type: "bitrix24.deal.compensate" }>;
+type DryRunCommand = Exclude<CrmCommand, { type: "bitrix24.deal.compensate" | "bitrix24.deal.status" }>;
 
 /**
  * crm-writer in dry-run: what a command would write to Bitrix24, computed the way the live path

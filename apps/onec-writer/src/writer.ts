@@ -75,7 +75,12 @@ interface Applied {
   detail: string;
   /** DataVersion 1C holds after this command: the echo reference for the resolver. */
   dataVersion: string | null;
+  /** The document's Number as 1C holds it (orders): what the deal's sync status shows. */
+  number?: string;
 }
+
+/** A 1C document's number, when the record has one. */
+const numberOf = (record: OnecRecord): { number?: string } => (typeof record.Number === "string" && record.Number !== "" ? { number: record.Number } : {});
 
 type OnecSet = (typeof OnecSets)[keyof typeof OnecSets];
 
@@ -133,7 +138,7 @@ export function createOnecWriter(deps: WriterDeps) {
    */
   async function patchOwned(set: OnecSet, entity: "order" | "counterparty", current: OnecRecord, body: Record<string, unknown>, what: string): Promise<Applied> {
     const ref = current.Ref_Key;
-    if (Object.keys(body).length === 0) return { ref, result: "echo", detail: `nothing Concord owns differs in 1C (${what})`, dataVersion: String(current.DataVersion ?? "") };
+    if (Object.keys(body).length === 0) return { ref, result: "echo", detail: `nothing Concord owns differs in 1C (${what})`, dataVersion: String(current.DataVersion ?? ""), ...numberOf(current) };
     let stored: OnecRecord;
     try {
       stored = await onec.patch(set, ref, deps.versionCheck ? { ...body, [VERSION_CHECK_ATTRIBUTE]: current.DataVersion } : body);
@@ -146,7 +151,7 @@ export function createOnecWriter(deps: WriterDeps) {
     }
     if (!stored?.Ref_Key) stored = (await onec.get(set, ref)) ?? current;
     await storedForms.learn(set, body, stored);
-    return { ref, result: "applied", detail: `${what}: wrote ${Object.keys(body).join(", ")}; ${storedDifferences(body, stored)}`, dataVersion: String(stored.DataVersion ?? "") };
+    return { ref, result: "applied", detail: `${what}: wrote ${Object.keys(body).join(", ")}; ${storedDifferences(body, stored)}`, dataVersion: String(stored.DataVersion ?? ""), ...numberOf(stored) };
   }
 
   /**
@@ -368,6 +373,7 @@ export function createOnecWriter(deps: WriterDeps) {
           result: "created",
           detail: `order created as ${String(created.Number)}, СуммаДокумента ${String(created.СуммаДокумента)}; ${storedDifferences(sent, created)}`,
           dataVersion: String(created.DataVersion ?? ""),
+          ...numberOf(created),
         };
       },
     );
@@ -500,7 +506,7 @@ export function createOnecWriter(deps: WriterDeps) {
     if (command.dryRun) return reportDryRun(command, command.dryRun, context, started);
     const targetEntity = command.type === "onec.counterparty.upsert" ? "counterparty" : "order";
     const { mapping: claimed } = await mapping.claim({ source: command.source, targetSystem: "onec", targetEntity, createdBy: "flow" });
-    const report = (result: "created" | "applied" | "echo" | "stale" | "skipped", detail: string, targetId: string | null) =>
+    const report = (result: "created" | "applied" | "echo" | "stale" | "skipped", detail: string, targetId: string | null, targetNumber?: string) =>
       reportOutcome(
         bus.js,
         subjects,
@@ -509,6 +515,7 @@ export function createOnecWriter(deps: WriterDeps) {
           messageId: commandId(command),
           subject: command.source,
           target: targetId ? { system: "onec", entity: targetEntity, id: targetId } : null,
+          ...(targetNumber ? { targetNumber } : {}),
           result,
           detail,
           attempts: context.deliveryCount,
@@ -561,7 +568,7 @@ export function createOnecWriter(deps: WriterDeps) {
       const values = command.type === "onec.order.delete" ? null : recordedValues(command, applied, state?.values ?? null);
       const recorded = await mapping.recordState(pair.id, "onec", JSON.stringify(command.sourceVersion), command.contentHash, state?.lastHash ?? null, values);
       if (!recorded.recorded) logger.warn("sync state changed under the lease; kept the newer record", { mappingId: pair.id });
-      await report(applied.result, applied.detail, applied.ref);
+      await report(applied.result, applied.detail, applied.ref, applied.number);
     }, context.working);
   };
 }

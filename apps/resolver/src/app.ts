@@ -9,6 +9,7 @@ import { createOnecOrderResolver } from "./resolve-onec-order";
 import { createCustomerResolver } from "./resolve-customer";
 import { createProductResolver } from "./resolve-product";
 import { createSaga } from "./saga";
+import { createSyncStatus } from "./sync-status-writer";
 
 /** Decides what each change means for the other system and emits write commands. */
 export async function createApp(config: ResolverConfig, logger: Logger, policy: Policy) {
@@ -17,9 +18,13 @@ export async function createApp(config: ResolverConfig, logger: Logger, policy: 
   await ensureStreams(bus.jsm, subjects);
   // Each flow's mode (live or dry-run), shared by every replica: the policy file's for flows no
   // person has switched, recorded at start so a switch to live knows since when a flow was dry.
-  const modes = createFlowModes(await openStateStore(bus, subjects), { policyDryRun: policy.flows.dryRun });
+  const state = await openStateStore(bus, subjects);
+  const modes = createFlowModes(state, { policyDryRun: policy.flows.dryRun });
   await modes.adoptPolicy();
-  const deps = { bus, subjects, mapping: createMappingClient(bus.nc, subjects), logger, policy, settleMs: config.RESOLVER_SETTLE_MS, modes };
+  const base = { bus, subjects, mapping: createMappingClient(bus.nc, subjects), logger, policy, settleMs: config.RESOLVER_SETTLE_MS, modes };
+  // The deal's sync status (policy syncStatus), decided from the outcomes the saga's consumer reads.
+  const syncStatus = policy.syncStatus ? createSyncStatus({ ...base, state }, policy.syncStatus) : null;
+  const deps = { ...base, ...(syncStatus ? { refusedOrder: syncStatus.refusedOrder } : {}) };
   const resolveDeal = createDealResolver(deps);
   const resolveOnecOrder = createOnecOrderResolver(deps);
   const resolveCustomer = createCustomerResolver(deps);
@@ -56,6 +61,7 @@ export async function createApp(config: ResolverConfig, logger: Logger, policy: 
     logger,
   );
 
+  const compensate = createSaga(deps);
   const saga = await startConsumer(
     bus,
     subjects,
@@ -68,7 +74,10 @@ export async function createApp(config: ResolverConfig, logger: Logger, policy: 
       ackWaitMs: 60_000,
       policy: defaultRetryPolicy,
       concurrency: 4,
-      handle: createSaga(deps),
+      handle: async (outcome) => {
+        const compensated = await compensate(outcome);
+        await syncStatus?.onOutcome(outcome, compensated);
+      },
     },
     logger,
   );

@@ -30,6 +30,8 @@ export interface PairDeps {
   subjects: Subjects;
   mapping: MappingClient;
   policy: Policy;
+  /** The content hash of the deal's order command 1C refused for good (not commanded again); absent: none. */
+  refusedOrder?: (dealId: string) => Promise<string | null>;
 }
 
 export interface PairResult {
@@ -60,7 +62,7 @@ const ufValue = (field: string, value: unknown) => (field === "posted" ? (value 
  * where the sides differ, to the side that is not the field's master; conflicts are recorded;
  * when nothing needs writing, both views are recorded as the new sync point.
  */
-export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean; observedAt?: string; modes?: DecisionModes } = {}): Promise<PairResult> {
+export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSnapshot, onec: OnecOrderSnapshot, messageId: string, options: { undelete?: boolean; observedAt?: string; modes?: DecisionModes; manual?: boolean } = {}): Promise<PairResult> {
   const { bus, subjects, mapping, policy } = deps;
   // In dry-run nothing is recorded — no conflict, no sync point — and the commands are marked.
   const modes = options.modes ?? allLive;
@@ -81,14 +83,22 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
   const observedAt = options.observedAt ?? readAt;
   const crmVersion: SourceVersion = { modifiedAt: observedAt, fetchedAt: readAt };
   const writes: string[] = [];
+  let refusedAgain: string | null = null;
 
   // A restored deal whose order Concord marked for deletion: the mark goes, with whatever differs.
   const undelete = options.undelete === true && onec.order.deleted;
   if (Object.keys(decision.toOnec).length > 0 || undelete) {
     const command = { ...onecOrderCommand(policy, deal, onec, decision.toOnec, decision.next.onec, onecVersion), ...(undelete ? { undelete } : {}), ...modes.field("orders.crmToOnec") };
     command.syncView = { ...command.syncView, ...standingStoredForms(last.sentToOnec, crmView, decision.next.onec) };
-    await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
-    writes.push(`${modes.isDryRun("orders.crmToOnec") ? "(dry-run) " : ""}1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
+    // 1C refused this very content for good: a deal event that changed nothing it reads (the sync
+    // status Concord writes on the deal) does not send it again; a person's resync does.
+    const refused = deps.refusedOrder && !options.manual && !command.dryRun ? await deps.refusedOrder(deal.deal.id) : null;
+    if (refused !== null && refused === command.contentHash) {
+      refusedAgain = `1C ${Object.keys(decision.toOnec).join(", ")} not sent: 1C refused this content for good (retry the dead letter once the cause is fixed, or change the deal)`;
+    } else {
+      await publishJson(bus.js, subjects.command("onec", "order"), command, { msgId: commandId(command), schema: SchemaVersions.onecCommand });
+      writes.push(`${modes.isDryRun("orders.crmToOnec") ? "(dry-run) " : ""}1C ${[...(undelete ? ["deletion mark removed"] : []), ...Object.keys(decision.toOnec)].join(", ")}`);
+    }
   }
   if (Object.keys(decision.toCrm).length > 0) {
     const fields: Record<string, string> = {};
@@ -120,8 +130,11 @@ export async function reconcilePair(deps: PairDeps, pair: Mapping, deal: DealSna
     learned.length > 0 ? storedFormsNote(learned, last, onecView) : "",
     decision.conflicts.length > 0 ? `conflicts on ${decision.conflicts.map((c) => `${c.field} (won by ${c.winner})`).join(", ")}` : "",
     decision.unsupported.length > 0 ? `not synced yet: ${decision.unsupported.join(", ")}` : "",
+    refusedAgain ?? "",
   ].filter(Boolean);
 
+  // Nothing agreed: the refused difference stands, so no sync point is recorded.
+  if (writes.length === 0 && refusedAgain) return { result: "skipped", detail: notes.join("; ") };
   if (writes.length === 0) {
     if (modes.anyDryRun) return { result: "echo", detail: ["both sides agree (dry-run: no sync point recorded)", ...notes].join("; ") };
     // Both sides agree: this is the new sync point for conflict detection.

@@ -35,6 +35,11 @@ export interface ResolverDeps {
   settleMs: number;
   /** Each flow's mode; absent: every flow live. */
   modes?: FlowModes;
+  /**
+   * The content hash of the deal's order command that 1C refused for good (sync status record);
+   * absent or null: none. Such content is not commanded again by a deal event.
+   */
+  refusedOrder?: (dealId: string) => Promise<string | null>;
   now?: () => number;
 }
 
@@ -177,7 +182,7 @@ export function createDealResolver(deps: ResolverDeps) {
         await report("skipped", "the 1C order no longer exists (its delete notification decides)", existing.targetId);
         return;
       }
-      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete, observedAt: context.storedAt, modes });
+      const outcome = await reconcilePair(deps, existing, snapshot, onec, messageId, { undelete, observedAt: context.storedAt, modes, manual: event.via === "manual" });
       await report(outcome.result, undelete ? `deal restored: pair revived; ${outcome.detail}` : outcome.detail, existing.targetId);
       return;
     }
@@ -204,6 +209,12 @@ export function createDealResolver(deps: ResolverDeps) {
       return;
     }
     const { order } = projection;
+    // What 1C refused for good is not sent again by a deal event that changed nothing it reads —
+    // the status field Concord writes on the deal is such a change. A person's resync still sends it.
+    if (row && event.via !== "manual" && deps.refusedOrder && (await deps.refusedOrder(event.sourceId)) === order.contentHash) {
+      await report("skipped", "1C refused this deal's order for good and the deal holds the same content: nothing sent (retry the dead letter once the cause is fixed, or change the deal)");
+      return;
+    }
     const customer = await withMatch(projection.customer);
     await waitForClaimFrom1C(snapshot.customer);
     if (dryRun) {

@@ -14,14 +14,15 @@ import type { ResolverDeps } from "./resolve-deal";
 export function createSaga(deps: ResolverDeps) {
   const { bus, subjects, mapping, logger, policy } = deps;
 
-  return async function onOutcome(outcome: Outcome): Promise<void> {
-    if (outcome.stage !== "onec-writer" || outcome.result !== "dead-lettered" || outcome.error?.failureClass !== "business") return;
-    if (outcome.subject.system !== "bitrix24" || outcome.subject.entity !== "deal") return;
+  /** True when it compensated (its comment then says why 1C refused). */
+  return async function onOutcome(outcome: Outcome): Promise<boolean> {
+    if (outcome.stage !== "onec-writer" || outcome.result !== "dead-lettered" || outcome.error?.failureClass !== "business") return false;
+    if (outcome.subject.system !== "bitrix24" || outcome.subject.entity !== "deal") return false;
     const stages = policy.saga.stagesRequiringOrder;
     const snapshot = await readDeal(deps, outcome.subject.id);
-    if (!snapshot.found) return;
+    if (!snapshot.found) return false;
     const stage = snapshot.deal.stageId;
-    if (!stages.includes(stage) && !stages.includes(stripPipelinePrefix(stage))) return;
+    if (!stages.includes(stage) && !stages.includes(stripPipelinePrefix(stage))) return false;
 
     const pair = await mapping.resolve(outcome.subject, "onec");
     const state = pair ? await mapping.getState(pair.id, "bitrix24") : null;
@@ -40,5 +41,6 @@ export function createSaga(deps: ResolverDeps) {
     };
     await publishJson(bus.js, subjects.command("bitrix24", "deal"), command, { msgId: crmCommandId(command), schema: SchemaVersions.crmCommand });
     logger.warn("saga: compensation commanded", { dealId: command.dealId, failedStage: stage, revertTo });
+    return true;
   };
 }

@@ -223,6 +223,25 @@ export const CrmDealCompensateSchema = z.object({
 });
 export type CrmDealCompensate = z.infer<typeof CrmDealCompensateSchema>;
 
+/**
+ * The deal's sync status where sales people look (policy `syncStatus`): a user field holding the
+ * state in words, and a timeline comment when an exchange fails for good or recovers. Decided by
+ * the resolver from outcomes, written by crm-writer; never a change to sync back (the resolver's
+ * order views do not read this field).
+ */
+export const CrmDealSyncStatusSchema = z.object({
+  v: z.literal(1),
+  type: z.literal("bitrix24.deal.status"),
+  dealId: z.string().min(1),
+  field: z.string().regex(/^UF_CRM_[A-Z0-9_]+$/).describe("The deal user field that shows the status"),
+  text: z.string().min(1).max(255).describe("The status in words, e.g. '1C: order 0000-000123'"),
+  comment: z.string().max(2000).nullable().describe("Timeline comment to add (a failure for good, or its recovery); null: none"),
+  at: InstantSchema.describe("When the fact behind the status happened (its outcome's time): an older status never overwrites a newer one"),
+  cause: z.string().min(1).max(500).describe("Dedupe id of the outcome that changed the status"),
+  issuedAt: InstantSchema,
+});
+export type CrmDealSyncStatus = z.infer<typeof CrmDealSyncStatusSchema>;
+
 export const CrmCommandSchema = z.discriminatedUnion("type", [
   CrmDealLinkSchema,
   CrmDealUpdateSchema,
@@ -230,6 +249,7 @@ export const CrmCommandSchema = z.discriminatedUnion("type", [
   CrmProductUpsertSchema,
   CrmDealCreateSchema,
   CrmDealCompensateSchema,
+  CrmDealSyncStatusSchema,
 ]);
 export type CrmCommand = z.infer<typeof CrmCommandSchema>;
 

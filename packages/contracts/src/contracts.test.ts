@@ -4,13 +4,16 @@ import {
   OnecCommandSchema,
   OnecNotificationSchema,
   changeEventId,
+  commandContentHash,
   commandId,
+  crmCommandId,
   compareSourceVersions,
   contentHash,
   createSubjects,
   recheckEvent,
   toMoney,
   type ChangeEvent,
+  type CrmDealSyncStatus,
   type OnecOrderUpsert,
 } from "./index";
 
@@ -87,6 +90,22 @@ describe("dedupe ids", () => {
     expect(recheck.via).toBe("recheck");
     expect(changeEventId(recheck)).toBe(changeEventId(notified));
     expect(() => recheckEvent({ ...ref, id: "not a ref" }, "AAAAAgAAAAA=")).toThrow();
+  });
+
+  it("name the content a command handled, so an outcome says which content 1C refused", () => {
+    const hashed = { ...order, contentHash: contentHash(["order"]) };
+    expect(commandContentHash(commandId(hashed))).toBe(hashed.contentHash);
+    expect(commandContentHash(`${commandId(hashed)}:dry-run`)).toBe(hashed.contentHash);
+    expect(commandContentHash(commandId(order))).toBeNull(); // "abc" is no content hash
+    expect(commandContentHash(changeEventId(event))).toBeNull();
+  });
+
+  it("give a deal's sync status one id per content and cause, whenever it is issued", () => {
+    const status: CrmDealSyncStatus = { v: 1, type: "bitrix24.deal.status", dealId: "42", field: "UF_CRM_CONCORD_SYNC", text: "1C: order 0000-000123", comment: null, at: "2025-01-09T06:56:49.000Z", cause: "out:onec-writer:x:created:1", issuedAt: "2025-01-09T06:56:50.000Z" };
+    expect(crmCommandId({ ...status, issuedAt: "2030-01-01T00:00:00Z" })).toBe(crmCommandId(status));
+    expect(crmCommandId({ ...status, text: "1C refused: no" })).not.toBe(crmCommandId(status));
+    expect(crmCommandId({ ...status, cause: "out:onec-writer:y:created:1" })).not.toBe(crmCommandId(status));
+    expect(crmCommandId(status)).toMatch(/^cmd:bitrix24\.deal\.status:42:[0-9a-f]{32}$/);
   });
 
   it("hash values independent of key order", () => {

@@ -26,8 +26,18 @@ export function commandId(command: OnecCommand): string {
 export function crmCommandId(command: CrmCommand): string {
   if (command.type === "bitrix24.deal.link") return `cmd:${command.type}:${command.dealId}:${contentHash([command.originatorId, command.originId])}${dryRunSuffix(command)}`;
   if (command.type === "bitrix24.deal.compensate") return `cmd:${command.type}:${command.dealId}:${command.failedMessageId}`;
+  if (command.type === "bitrix24.deal.status") return `cmd:${command.type}:${command.dealId}:${contentHash([command.field, command.text, command.comment, command.cause])}`;
   if (command.type === "bitrix24.deal.update") return `cmd:${command.type}:${command.dealId}:${command.sourceVersion.modifiedAt}:${command.contentHash}${dryRunSuffix(command)}`;
   return `cmd:${command.type}:${formatRef(command.source)}:${command.sourceVersion.modifiedAt}:${command.contentHash}${dryRunSuffix(command)}`;
+}
+
+/**
+ * The content hash a command id ends with (`commandId`, and crmCommandId but for links,
+ * compensations and statuses): what an outcome's `messageId` says about the content handled.
+ */
+export function commandContentHash(messageId: string): string | null {
+  const hash = messageId.replace(/:dry-run$/, "").split(":").pop() ?? "";
+  return messageId.startsWith("cmd:") && /^[0-9a-f]{32}$/.test(hash) ? hash : null;
 }
 
 /**

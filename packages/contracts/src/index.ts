@@ -45,6 +45,7 @@ export {
   CrmProductUpsertSchema,
   CrmDealCreateSchema,
   CrmDealCompensateSchema,
+  CrmDealSyncStatusSchema,
   OnecOrderDeleteSchema,
   compareSourceVersions,
   ONEC_ORIGINATOR_ID,
@@ -66,6 +67,7 @@ export type {
   CrmProductUpsert,
   CrmDealCreate,
   CrmDealCompensate,
+  CrmDealSyncStatus,
   OnecOrderDelete,
 } from "./commands";
 export {
@@ -171,7 +173,7 @@ export {
 } from "./decisions";
 export type { Candidate, DecisionAction, Decision, DecisionDecideRequest } from "./decisions";
 export type { FailureKind, FailureClass, SyncErrorOptions } from "./errors";
-export { changeEventId, commandId, crmCommandId, outcomeId } from "./dedupe";
+export { changeEventId, commandId, commandContentHash, crmCommandId, outcomeId } from "./dedupe";
 export { stableStringify, contentHash } from "./stable-hash";
 export { Bitrix24EventNames, Bitrix24EventPayloadSchema, OnecObjects, OnecNotificationSchema } from "./inbound";
 export type { Bitrix24EventName, Bitrix24EventPayload, OnecObject, OnecNotification } from "./inbound";

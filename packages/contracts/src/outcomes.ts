@@ -26,6 +26,7 @@ export const OutcomeSchema = z.object({
   messageId: z.string().describe("Dedupe id of the message that was handled"),
   subject: RecordRefSchema.describe("The record the message was about"),
   target: RecordRefSchema.nullable().describe("The counterpart record, when known"),
+  targetNumber: z.string().max(64).optional().describe("The counterpart's number as people know it (the 1C order Номер), when the writer read it"),
   result: OutcomeResultSchema,
   detail: z.string().max(2000).describe("Short, masked explanation"),
   attempts: z.number().int().nonnegative().describe("Delivery attempt that produced this outcome"),

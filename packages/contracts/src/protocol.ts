@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ChangeEventSchema } from "./events";
 import { CrmCustomerSnapshotReplySchema, DealSnapshotReplySchema, SnapshotRequestSchema } from "./snapshots";
-import { CrmDealCompensateSchema, CrmCustomerUpsertSchema, CrmDealCreateSchema, CrmProductUpsertSchema, CrmDealLinkSchema, CrmDealUpdateSchema, OnecCounterpartyUpsertSchema, OnecOrderDeleteSchema, OnecOrderUpsertSchema } from "./commands";
+import { CrmDealCompensateSchema, CrmDealSyncStatusSchema, CrmCustomerUpsertSchema, CrmDealCreateSchema, CrmProductUpsertSchema, CrmDealLinkSchema, CrmDealUpdateSchema, OnecCounterpartyUpsertSchema, OnecOrderDeleteSchema, OnecOrderUpsertSchema } from "./commands";
 import { OnecSnapshotReplySchema, OnecSnapshotRequestSchema } from "./onec-snapshots";
 import { OutcomeSchema } from "./outcomes";
 import {
@@ -41,6 +41,7 @@ export const protocolSchemas: Record<string, z.ZodType> = {
   "bitrix24-deal-update": CrmDealUpdateSchema,
   "bitrix24-deal-create": CrmDealCreateSchema,
   "bitrix24-deal-compensate": CrmDealCompensateSchema,
+  "bitrix24-deal-status": CrmDealSyncStatusSchema,
   "bitrix24-customer-upsert": CrmCustomerUpsertSchema,
   "bitrix24-product-upsert": CrmProductUpsertSchema,
   "onec-order-delete": OnecOrderDeleteSchema,

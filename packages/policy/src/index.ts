@@ -16,4 +16,4 @@ export {
 
 export type { PolicyProblem } from "./parse-policy";
 export type { PolicyEntity } from "./ownership";
-export type { Policy, Matching, OnecOrderDefaults, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";
+export type { Policy, SyncStatusSettings, Matching, OnecOrderDefaults, Master, FieldOwner, PostingSwitch, OnecStatus, OrderField, CustomerField } from "./schema";

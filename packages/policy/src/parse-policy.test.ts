@@ -207,6 +207,22 @@ describe("parsePolicy", () => {
     ]);
   });
 
+  it("reads the deal sync status field, and checks its name, time zone and that no fieldMap entry uses it", () => {
+    expect(loadPolicy(defaultPolicyPath).syncStatus).toEqual({ field: "UF_CRM_CONCORD_SYNC", timeZone: "Europe/Moscow", language: "en", comments: true });
+    const minimal = edit(shipped, "  timeZone: Europe/Moscow # of the times shown\n  language: en # en | ru\n  comments: true\n", "");
+    expect(parsePolicy(minimal, FILE).syncStatus).toEqual({ field: "UF_CRM_CONCORD_SYNC", timeZone: "Europe/Moscow", language: "en", comments: true });
+    const off = edit(minimal, "syncStatus:\n  field: UF_CRM_CONCORD_SYNC\n", "");
+    expect(parsePolicy(off, FILE).syncStatus).toBeUndefined();
+    const taken = edit(shipped, "field: UF_CRM_CONCORD_SYNC", "field: UF_CRM_ONEC_NUMBER");
+    expect(problemsOf(taken)).toEqual([
+      { line: lineOf(taken, "field: UF_CRM_ONEC_NUMBER"), column: 10, path: "syncStatus.field", message: expect.stringContaining("already used by fieldMap.number") },
+    ]);
+    const badName = edit(shipped, "field: UF_CRM_CONCORD_SYNC", "field: CONCORD_SYNC");
+    expect(problemsOf(badName)).toEqual([expect.objectContaining({ path: "syncStatus.field", message: 'invalid deal user field "CONCORD_SYNC"; expected UF_CRM_<NAME>' })]);
+    const badZone = edit(shipped, "timeZone: Europe/Moscow", "timeZone: Mars/Olympus");
+    expect(problemsOf(badZone)).toEqual([expect.objectContaining({ path: "syncStatus.timeZone", message: expect.stringContaining('unknown time zone "Mars/Olympus"') })]);
+  });
+
   it("checks that create flows come with their update flow", () => {
     const text = edit(shipped, "erpToCrm: true, createInCrm: true", "erpToCrm: false, createInCrm: true");
     expect(problemsOf(text)).toEqual([

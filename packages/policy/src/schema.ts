@@ -265,6 +265,36 @@ const fieldMapSchema = z
     }
   });
 
+/** A time zone the runtime knows (IANA name, e.g. Europe/Moscow). */
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `unknown time zone ${quote(issue.input)}; expected an IANA name, e.g. Europe/Moscow` },
+);
+
+/**
+ * The sync status on each deal, where sales people look: a user field holding the state in
+ * words (the 1C order number, "waiting for 1C", or why 1C refused), and a timeline comment when
+ * an exchange fails for good and when it recovers. Absent: nothing is written on deals.
+ */
+const syncStatusSchema = z.strictObject({
+  /** The deal user field (string) that shows the status; create it on the portal first. */
+  field: userFieldName,
+  /** Time zone of the times shown ("not answering since 02:14"). */
+  timeZone: timeZone.default("Europe/Moscow"),
+  /** Language of the texts. */
+  language: oneOf(["en", "ru"], "language").default("en"),
+  /** Timeline comments on a failure for good and on its recovery (the field is written either way). */
+  comments: z.boolean().default(true),
+});
+export type SyncStatusSettings = z.infer<typeof syncStatusSchema>;
+
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const onecRef = (what: string) =>
   z.string().regex(guidPattern, {
@@ -362,6 +392,8 @@ export const policySchema = z
       erpOrder: erpOrderDelete,
     }),
     fieldMap: fieldMapSchema,
+    /** The sync status on each deal (a user field and timeline comments); absent: off. */
+    syncStatus: syncStatusSchema.optional(),
     /** Defaults of the orders Concord creates in 1C (required when flows.order.createInErp is on). */
     onecOrder: onecOrderSchema.optional(),
     /** Business-key matching before a create (products match by article, `fieldMap.product.skuField`). */
@@ -395,6 +427,17 @@ export const policySchema = z
           path: ["flows", "order", "createInErp"],
           message:
             "flows.order.createInErp is on but onecOrder is missing; UT 11 posts an order only with organisation, agreement, warehouse, currency, businessOperation, vatRate and pricesIncludeVat (see packages/policy/README.md)",
+        });
+      }
+      // Read defensively: this check also runs when those two sections have problems of their own.
+      const statusField = (policy.syncStatus as { field?: unknown } | undefined)?.field;
+      const fieldMap = (policy.fieldMap ?? {}) as Record<string, unknown>;
+      const takenBy = typeof statusField === "string" ? FIELD_MAP_KEYS.find((key) => fieldMap[key] === statusField) : undefined;
+      if (takenBy !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["syncStatus", "field"],
+          message: `${String(statusField)} is already used by fieldMap.${takenBy}; the sync status needs a deal field of its own`,
         });
       }
       if (flows.order.crmToErp && Object.keys(statusMap.crmToErp).length === 0) {
