@@ -2,7 +2,7 @@ import { CrmDealSyncStatusSchema, SchemaVersions, crmCommandId, idOn, outcomeId,
 import { CircuitViewSchema, circuitSubject, publishJson, requestRpc, type StateStore } from "@concord/bus";
 import type { SyncStatusSettings } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
-import { decideStatus, signalOf, type StatusFacts, type StatusSignal, type SyncStatusRecord } from "./sync-status";
+import { decideStatus, needsKnownNumber, signalMatters, signalOf, type StatusFacts, type StatusSignal, type SyncStatusRecord } from "./sync-status";
 
 const keyOf = (dealId: string) => `syncstatus.deal.${dealId}`;
 
@@ -28,11 +28,11 @@ export function createSyncStatus(deps: ResolverDeps & { state: StateStore }, set
     return circuit.openSince;
   }
 
-  async function facts(signal: StatusSignal, dealId: string, compensated: boolean): Promise<StatusFacts> {
+  async function facts(current: SyncStatusRecord | null, signal: StatusSignal, dealId: string, compensated: boolean): Promise<StatusFacts> {
     const needsCircuit = signal.kind === "unreachable" || signal.kind === "commanded" || signal.kind === "settled";
     const openSince = needsCircuit ? await onecOpenSince() : null;
     // The pair is read only when it decides something: a wait that may be over, or a number not in the outcome.
-    const needsPair = (signal.kind === "commanded" && openSince !== null) || signal.kind === "settled" || (signal.kind === "written" && signal.number === null);
+    const needsPair = (signal.kind === "commanded" && openSince !== null) || needsKnownNumber(current, signal);
     let orderExists = false;
     let knownNumber: string | null = null;
     if (needsPair) {
@@ -77,7 +77,9 @@ export function createSyncStatus(deps: ResolverDeps & { state: StateStore }, set
           if (!current.commanded) await state.compareAndSet(keyOf(dealId), { ...current, commanded: true }, entry?.revision ?? null);
           return;
         }
-        const change = decideStatus(current, signal, await facts(signal, dealId, compensated), outcome.at, cause, settings);
+        if (current && Date.parse(outcome.at) < Date.parse(current.at)) return;
+        if (!signalMatters(current, signal)) return;
+        const change = decideStatus(current, signal, await facts(current, signal, dealId, compensated), outcome.at, cause, settings);
         if (!change) return;
         // The record first (the refused content must be known before the write's own event comes back), then the command.
         const record = { ...change.record, text: change.write?.text ?? current?.text };

@@ -1,5 +1,5 @@
 import { OutcomeSchema, contentHash, type Outcome } from "@concord/contracts";
-import { clockTime, decideStatus, signalOf, statusText, type StatusFacts, type StatusSignal, type SyncStatusRecord } from "./sync-status";
+import { clockTime, decideStatus, needsKnownNumber, signalMatters, signalOf, statusText, type StatusFacts, type StatusSignal, type SyncStatusRecord } from "./sync-status";
 
 const settings = { field: "UF_CRM_CONCORD_SYNC", timeZone: "Europe/Moscow", language: "en" as const, comments: true };
 const facts: StatusFacts = { onecOpenSince: null, orderExists: false, knownNumber: null, compensated: false };
@@ -125,6 +125,19 @@ describe("decideStatus", () => {
     expect(quiet?.write).toEqual({ text: expect.any(String), comment: null });
     const ru = decideStatus(null, { kind: "written", number: "0000-000123" }, facts, "2026-12-01T10:00:00Z", "a", { ...settings, language: "ru" });
     expect(ru?.write?.text).toBe("1С: заказ 0000-000123");
+  });
+});
+
+describe("what is read before deciding", () => {
+  it("reads nothing for a signal that cannot change the record, and the pair only for a number not known", () => {
+    const waiting = decideStatus(null, { kind: "unreachable" }, { ...facts, onecOpenSince: "2026-12-01T09:00:00Z" }, "2026-12-01T10:00:00Z", "a", settings)!.record;
+    const ok = decideStatus(null, { kind: "written", number: "7" }, facts, "2026-12-01T10:00:00Z", "a", settings)!.record;
+    expect(signalMatters(ok, { kind: "settled" })).toBe(false);
+    expect(signalMatters(waiting, { kind: "settled" })).toBe(true);
+    expect(signalMatters(waiting, { kind: "commanded" })).toBe(false);
+    expect(needsKnownNumber(ok, { kind: "written", number: null })).toBe(false);
+    expect(needsKnownNumber(null, { kind: "written", number: null })).toBe(true);
+    expect(needsKnownNumber(null, { kind: "written", number: "7" })).toBe(false);
   });
 });
 

@@ -84,6 +84,22 @@ function isOnecTargetFault(code: string | undefined): boolean {
   return entry.scope === "target" && entry.system === "onec";
 }
 
+/**
+ * Whether a signal can change the record at all (pure; checked before anything is read): a wait
+ * starts once and ends only from waiting, and a write without a number keeps the number shown.
+ */
+export function signalMatters(current: SyncStatusRecord | null, signal: StatusSignal): boolean {
+  const kind = current?.status?.kind ?? null;
+  if (signal.kind === "settled") return kind === "waiting";
+  if (signal.kind === "unreachable" || signal.kind === "commanded") return kind !== "waiting";
+  return true;
+}
+
+/** Whether deciding a `written` signal needs the number from the pair's sync state. */
+export function needsKnownNumber(current: SyncStatusRecord | null, signal: StatusSignal): boolean {
+  return signal.kind === "settled" || (signal.kind === "written" && signal.number === null && !(current?.status?.kind === "ok" && current.status.number));
+}
+
 /** What is known when a signal is decided (read only when the signal needs it). */
 export interface StatusFacts {
   /** 1C's circuit: the time it opened when open, else null. */
@@ -109,6 +125,7 @@ export interface StatusChange {
  */
 export function decideStatus(current: SyncStatusRecord | null, signal: StatusSignal, facts: StatusFacts, at: string, cause: string, settings: SyncStatusSettings): StatusChange | null {
   if (current && Date.parse(at) < Date.parse(current.at)) return null;
+  if (!signalMatters(current, signal)) return null;
   const base: SyncStatusRecord = current ?? { status: null, at, cause, commanded: true, comment: null, refused: null, failureOpen: false };
   let status: SyncStatus | null = base.status;
   let refused = base.refused;
@@ -117,7 +134,7 @@ export function decideStatus(current: SyncStatusRecord | null, signal: StatusSig
 
   switch (signal.kind) {
     case "written": {
-      const number = signal.number ?? facts.knownNumber ?? (base.status?.kind === "ok" ? base.status.number : null);
+      const number = signal.number ?? (base.status?.kind === "ok" ? base.status.number : null) ?? facts.knownNumber;
       status = { kind: "ok", number };
       refused = null;
       if (failureOpen) comment = recoveryComment(number, settings);
