@@ -346,6 +346,29 @@ describe("other methods and admin", () => {
     expect(missing.status).toBe(400);
   });
 
+  it("crm.timeline.comment.add answers as the vendor spec shows and takes only the lower-case fields key", async () => {
+    const id = (await t.call("crm.deal.add", { fields: { TITLE: "x" } })).body.result;
+    const c = await t.call("crm.timeline.comment.add", { fields: { ENTITY_TYPE: "deal", ENTITY_ID: id, COMMENT: "Concord: 1C refused the order" } });
+    expect(c.status).toBe(200);
+    expect(Number.isInteger(c.body.result)).toBe(true);
+    expect(c.body.time).toEqual(expect.objectContaining({ start: expect.any(Number), finish: expect.any(Number), duration: expect.any(Number) }));
+    // Since crm 23.100.0 FIELDS / arFields are not accepted for this method.
+    const upper = await t.call("crm.timeline.comment.add", { FIELDS: { ENTITY_TYPE: "deal", ENTITY_ID: id, COMMENT: "y" } });
+    expect(upper.status).toBe(400);
+    const timeline = (await t.admin("GET", "/records/timeline")).body as Array<Record<string, string>>;
+    expect(timeline.filter((r) => r.ENTITY_ID === String(id)).map((r) => r.COMMENT)).toEqual(["Concord: 1C refused the order"]);
+  });
+
+  it("a deal user field defined with crm.deal.userfield.add round-trips through update, get and list", async () => {
+    expect((await t.call("crm.deal.userfield.add", { fields: { FIELD_NAME: "CONCORD_SYNC", USER_TYPE_ID: "string", LABEL: "1C" } })).status).toBe(200);
+    const id = (await t.call("crm.deal.add", { fields: { TITLE: "x" } })).body.result as number;
+    expect((await t.call("crm.deal.get", { id })).body.result).toMatchObject({ UF_CRM_CONCORD_SYNC: null });
+    expect((await t.call("crm.deal.update", { id, fields: { UF_CRM_CONCORD_SYNC: "1C: order 0000-000123" } })).body.result).toBe(true);
+    expect((await t.call("crm.deal.get", { id })).body.result).toMatchObject({ UF_CRM_CONCORD_SYNC: "1C: order 0000-000123" });
+    const listed = await t.call("crm.deal.list", { filter: { ID: id }, select: ["ID", "UF_CRM_CONCORD_SYNC"] });
+    expect(listed.body.result).toEqual([{ ID: String(id), UF_CRM_CONCORD_SYNC: "1C: order 0000-000123" }]);
+  });
+
   it("admin records include deal product rows; stats count calls and writes", async () => {
     const id = (await t.call("crm.deal.add", { fields: { TITLE: "x" } })).body.result as number;
     await t.call("crm.deal.productrows.set", { id, rows: [{ PRODUCT_NAME: "r", PRICE: 1, QUANTITY: 1 }] });
