@@ -16,8 +16,12 @@ async function main(): Promise<number> {
   const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: repoRoot, stdio: "inherit", env }).status ?? 1;
   try {
     await migrateDb(infra.databaseUrl, process.env.DATABASE_SCHEMA ?? "concord");
-    const checks = run("pnpm", ["exec", "turbo", "run", "typecheck", "lint", "--output-logs=errors-only"]);
-    if (checks !== 0) return checks;
+    // One program for the whole workspace (tsconfig.check.json), for tsc and for the type-aware
+    // lint: a run per package re-checked the shared packages 24 times (3.5 minutes on 2 cores).
+    for (const check of ["typecheck", "lint"]) {
+      const code = run("pnpm", ["run", "-s", check]);
+      if (code !== 0) return code;
+    }
     const results = join(dataDir, "jest-results.json");
     rmSync(results, { force: true });
     const jestArgs = process.argv.slice(2);
