@@ -14,6 +14,7 @@ import type { ApiToken } from "./tokens";
 import { circuitsRoute, type CircuitReport } from "./circuits";
 import { DecideBodySchema, DecisionsQuerySchema, type Decisions } from "./decisions";
 import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, type FlowOperations } from "./flows";
+import { ReconcileQuerySchema, ReconcileRunsQuerySchema, createReconcileReader, type ReconcileReader } from "./reconcile";
 import { AlertsQuerySchema, createAlerting, loadAlertsConfig, type Alerting, type AlertsReader } from "./alerts";
 
 export interface ServerOptions {
@@ -29,6 +30,8 @@ export interface ServerOptions {
   flows?: FlowOperations;
   /** Ambiguous matches waiting for a person (GET /api/decisions, POST /api/decisions/:id). */
   decisions?: Decisions;
+  /** Reconcile runs and the resolver's schedule (GET /api/reconcile, GET /api/reconcile/runs). */
+  reconcile?: ReconcileReader;
   /** Alerts (GET /api/alerts); absent when CONSOLE_ALERTS_FILE is unset. */
   alerts?: AlertsReader;
   logger: Logger;
@@ -178,6 +181,15 @@ export function createServer(options: ServerOptions): Express {
     if (!alerts) return send(res, 404, { error: "ALERTS_NOT_CONFIGURED", reason: "this console evaluates no alerts: set CONSOLE_ALERTS_FILE (docs/alerts.md)" });
     send(res, 200, await alerts.list(query));
   });
+  const { reconcile } = options;
+  if (reconcile) {
+    // What the last reconcile found (the CLI's or the schedule's): per entity the newest run that ended, a newer one without a report yet, and the schedule.
+    api.get("/reconcile", viewer, async (req, res) => send(res, 200, await reconcile.view(parse(ReconcileQuerySchema, req.query))));
+    api.get("/reconcile/runs", viewer, async (req, res) => {
+      const query = parse(ReconcileRunsQuerySchema, req.query);
+      send(res, 200, await reconcile.runs({ ...(query.entity ? { entity: query.entity } : {}), ...(query.trigger ? { trigger: query.trigger } : {}), limit: query.limit, driftLimit: query.drift }));
+    });
+  }
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
   app.use((_req, res) => send(res, 404, { error: "not found" }));
@@ -222,6 +234,7 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   let stopping = false;
   const ready = () => !stopping && !bus.nc.isClosed();
   const decisions = createDecisionClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
+  const reconcile = createReconcileReader(bus.nc, subjects, await openStateStore(bus, subjects), config.CONSOLE_RPC_TIMEOUT_MS);
   let alerting: Alerting | undefined;
   if (config.CONSOLE_ALERTS_FILE && config.DATABASE_URL) {
     const settings = loadAlertsConfig(config.CONSOLE_ALERTS_FILE);
@@ -230,7 +243,7 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
     logger.info("alerts evaluated", { file: config.CONSOLE_ALERTS_FILE, rules: Object.keys(settings.rules), channels: settings.channels.map((c) => `${c.name} (${c.type})`) });
   }
   const server: Server = createHttpServer(
-    createServer({ tokens, operations, audit, ready, logger, flows, decisions, alerts: alerting, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }),
+    createServer({ tokens, operations, audit, ready, logger, flows, decisions, reconcile, alerts: alerting, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

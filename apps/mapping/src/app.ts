@@ -21,6 +21,7 @@ import {
   DecisionListRequestSchema,
   DecisionDecideRequestSchema,
   ExchangeListRequestSchema,
+  ReconcileRunsRequestSchema,
   createSubjects,
 } from "@concord/contracts";
 import { connectBus, defaultRetryPolicy, ensureStreams, serveRpc, startConsumer } from "@concord/bus";
@@ -33,6 +34,7 @@ import { listExchange, recordOutcome } from "./exchange-log";
 import { createDeadLetterStore } from "./dead-letters";
 import { createAuditStore } from "./audit";
 import { createDecisionStore } from "./decisions";
+import { listReconcileRuns } from "./reconcile-runs";
 
 /** Wires the identity service: migrations, request/reply handlers, the exchange-log and dead-letter recorders. */
 export async function createApp(config: MappingConfig, logger: Logger) {
@@ -73,6 +75,7 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     serveRpc(bus.nc, subjects.rpc.decisionOpen, DecisionOpenRequestSchema, (r) => decisionStore.open(r), logger),
     serveRpc(bus.nc, subjects.rpc.decisionList, DecisionListRequestSchema, (r) => decisionStore.list(r), logger),
     serveRpc(bus.nc, subjects.rpc.decisionDecide, DecisionDecideRequestSchema, (r) => decisionStore.decide(r), logger),
+    serveRpc(bus.nc, subjects.rpc.reconcileRuns, ReconcileRunsRequestSchema, (r) => listReconcileRuns(database.db, r), logger),
   ];
 
   const recorder = await startConsumer(

@@ -1,5 +1,8 @@
+import { hostname } from "node:os";
 import { connectBus, createFlowModes, createMappingClient, defaultRetryPolicy, ensureStreams, openStateStore, reportOutcome, startConsumer } from "@concord/bus";
 import { ChangeEventSchema, OutcomeSchema, changeEventId, createSubjects, type ChangeEvent } from "@concord/contracts";
+import { connectDb } from "@concord/db";
+import { runReconcile } from "@concord/reconcile";
 import { startWorker } from "@concord/runtime";
 import type { Logger } from "@concord/telemetry";
 import type { Policy } from "@concord/policy";
@@ -9,6 +12,7 @@ import { createOnecOrderResolver } from "./resolve-onec-order";
 import { createCustomerResolver } from "./resolve-customer";
 import { createProductResolver } from "./resolve-product";
 import { createSaga } from "./saga";
+import { startReconcileSchedule } from "./reconcile-schedule";
 import { createSyncStatus } from "./sync-status-writer";
 
 /** Decides what each change means for the other system and emits write commands. */
@@ -82,5 +86,31 @@ export async function createApp(config: ResolverConfig, logger: Logger, policy: 
     logger,
   );
 
-  return startWorker({ bus, consumers: [events, saga], host: config.RESOLVER_HOST, healthPort: config.RESOLVER_HEALTH_PORT });
+  // The scheduled reconcile lives here because the resolver owns the ownership rules it applies and
+  // already publishes into the flows a heal goes through; it is `concord reconcile`'s own run
+  // (@concord/reconcile), so both read through the writers' snapshot RPCs and their shared rate
+  // limits, and record in go_live_runs. Only it needs PostgreSQL (id_mapping read, runs written).
+  const database = config.RECONCILE_INTERVAL_MS > 0 && config.DATABASE_URL ? connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA, 2) : null;
+  const owner = `resolver@${hostname()}:${process.pid}`;
+  const schedule = database
+    ? startReconcileSchedule({
+        state,
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        heal: config.RECONCILE_HEAL,
+        entities: config.RECONCILE_ENTITIES,
+        owner,
+        logger,
+        run: (entity, actor, options) => runReconcile({ db: database.db, bus, mapping: deps.mapping, policy, namespace: config.CONCORD_NAMESPACE, actor }, entity, options),
+      })
+    : null;
+  if (schedule) logger.info("reconcile schedule on", { intervalMs: config.RECONCILE_INTERVAL_MS, heal: config.RECONCILE_HEAL, entities: config.RECONCILE_ENTITIES.join(",") });
+
+  return startWorker({
+    bus,
+    consumers: [events, saga],
+    host: config.RESOLVER_HOST,
+    healthPort: config.RESOLVER_HEALTH_PORT,
+    tasks: schedule ? [schedule] : [],
+    ...(database ? { close: () => database.close() } : {}),
+  });
 }

@@ -172,6 +172,19 @@ export {
   DecisionDecideReplySchema,
 } from "./decisions";
 export type { Candidate, DecisionAction, Decision, DecisionDecideRequest } from "./decisions";
+export {
+  RECONCILE_SCHEDULE_KEY,
+  DriftFieldSchema,
+  DriftSchema,
+  ReconcileEntitySchema,
+  ReconcileReportSchema,
+  ReconcileRunSchema,
+  ReconcileRunsReplySchema,
+  ReconcileRunsRequestSchema,
+  ReconcileScheduleRecordSchema,
+  ReconcileTriggerSchema,
+} from "./reconcile";
+export type { Drift, DriftField, ReconcileEntity, ReconcileReport, ReconcileRun, ReconcileRunsReply, ReconcileRunsRequest, ReconcileScheduleRecord, ReconcileTrigger } from "./reconcile";
 export type { FailureKind, FailureClass, SyncErrorOptions } from "./errors";
 export { changeEventId, commandId, commandContentHash, crmCommandId, outcomeId } from "./dedupe";
 export { stableStringify, contentHash } from "./stable-hash";

@@ -28,6 +28,7 @@ import { DeadLetterSchema } from "./dead-letters";
 import { DlqGetReplySchema, DlqGetRequestSchema, DlqListReplySchema, DlqListRequestSchema, DlqMarkReplySchema, DlqMarkRequestSchema } from "./dead-letter-operations";
 import { Bitrix24EventPayloadSchema, OnecNotificationSchema } from "./inbound";
 import { ExchangeListReplySchema, ExchangeListRequestSchema, FlowModeRecordSchema } from "./flows";
+import { ReconcileRunsReplySchema, ReconcileRunsRequestSchema, ReconcileScheduleRecordSchema } from "./reconcile";
 
 /** Every message that crosses a process boundary, by the file name of its JSON Schema. */
 export const protocolSchemas: Record<string, z.ZodType> = {
@@ -78,6 +79,9 @@ export const protocolSchemas: Record<string, z.ZodType> = {
   "exchange-list-request": ExchangeListRequestSchema,
   "exchange-list-reply": ExchangeListReplySchema,
   "flow-mode-record": FlowModeRecordSchema,
+  "reconcile-runs-request": ReconcileRunsRequestSchema,
+  "reconcile-runs-reply": ReconcileRunsReplySchema,
+  "reconcile-schedule-record": ReconcileScheduleRecordSchema,
 };
 
 /** JSON Schema text of each protocol message, as committed in docs/protocol/. */

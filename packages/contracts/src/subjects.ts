@@ -41,6 +41,8 @@ export interface Subjects {
     readonly decisionOpen: string;
     readonly decisionList: string;
     readonly decisionDecide: string;
+    /** Reconcile runs (served by mapping from go_live_runs): the console's GET /api/reconcile. */
+    readonly reconcileRuns: string;
   };
 }
 
@@ -93,6 +95,7 @@ export function createSubjects(namespace = "concord"): Subjects {
       decisionOpen: `${ns}.rpc.mapping.decision-open`,
       decisionList: `${ns}.rpc.decision.list`,
       decisionDecide: `${ns}.rpc.decision.decide`,
+      reconcileRuns: `${ns}.rpc.reconcile.runs`,
     },
   };
 }

@@ -9,7 +9,8 @@ import { goLiveConfigSchema } from "./config";
 import { parseDecisions, type DecisionEntry } from "./decisions-file";
 import { GO_LIVE_ENTITIES, type GoLiveEntity } from "./records";
 import { formatReport, reportCsv, reportJson, type Report } from "./report";
-import { formatReconcile, lastReconcile, runReconcile, type ReconcileReport } from "./reconcile";
+import type { ReconcileReport } from "@concord/contracts";
+import { formatReconcile, lastReconcile, runReconcile } from "./reconcile";
 import { openContext, runBackfill, runRebuild, runVerify, skipBackfill, type GoLiveContext } from "./run";
 
 export interface GoLiveIo {
@@ -137,7 +138,7 @@ export function addGoLiveCommands(program: Command, io: GoLiveIo): void {
 
   program
     .command("reconcile")
-    .description("compare every mapped order and customer field by field under the ownership rules and report drift; --heal sends each drifted pair through the normal path (a change event: decided again, logged, deduplicated); exit 1 on drift not healed. Schedule it with cron")
+    .description("compare every mapped order and customer field by field under the ownership rules and report drift; --heal sends each drifted pair through the normal path (a change event: decided again, logged, deduplicated); exit 1 on drift not healed. Or on a schedule: the resolver's RECONCILE_INTERVAL_MS")
     .option("--entity <list>", "orders, customers (comma-separated) or all", (value: string) => {
       const list = value === "all" ? ["orders", "customers"] : value.split(",").map((v) => v.trim());
       for (const v of list) if (v !== "orders" && v !== "customers") throw new InvalidArgumentError(`orders | customers | all, not "${v}"`);

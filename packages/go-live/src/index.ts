@@ -13,5 +13,5 @@ export type { DecisionEntry, ParseResult } from "./decisions-file";
 export type { BackfillGate, GoLiveContext, RunOptions } from "./run";
 export type { Ambiguous, MatchResult, Pair, Sides, TablePair, Unmatched } from "./match";
 export type { Report } from "./report";
-export type { Drift, DriftField, ReconcileReport } from "./reconcile";
+export type { Drift, DriftField, ReconcileReport } from "@concord/contracts";
 export type { CustomerRecord, GoLiveEntity, OrderRecord, ProductRecord, Ref } from "./records";

@@ -126,6 +126,9 @@ export function appEnv(config: SystemConfig, app: AppName, replica = 0): Record<
     },
     resolver: {
       ...common,
+      // Only read with RECONCILE_INTERVAL_MS > 0 (the scheduled reconcile's runs live there).
+      DATABASE_URL: config.databaseUrl,
+      DATABASE_SCHEMA: config.databaseSchema,
       RESOLVER_HOST: host,
       RESOLVER_HEALTH_PORT: String(config.ports.resolver + offset),
     },
