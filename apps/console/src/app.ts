@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { connectBus, createDecisionClient, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
 import { masker, type Logger } from "@concord/telemetry";
+import { answerMetrics } from "@concord/runtime";
 import { apiTokensOf, type ConsoleConfig } from "./config";
 import { callerOf, requireBearer, requireRole } from "./auth";
 import { AuditQuerySchema, BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
@@ -76,6 +77,8 @@ export function createServer(options: ServerOptions): Express {
   });
   app.get("/healthz", (_req, res) => send(res, 200, { status: "ok" }));
   app.get("/readyz", (_req, res) => (options.ready() ? send(res, 200, { status: "ready" }) : send(res, 503, { status: "not ready" })));
+  // Prometheus scrape, unauthenticated like the probes: bounded labels, no ids, no secrets.
+  app.get("/metrics", (_req, res) => answerMetrics(res));
 
   const api = express.Router();
   api.use(requireBearer(options.tokens));

@@ -15,6 +15,8 @@ import {
   createLogger,
   currentTraceId,
   masker,
+  metrics,
+  renderMetrics,
   SpanKind,
   SpanStatusCode,
   withSpan,
@@ -87,6 +89,14 @@ function requireMediaType(expected: string): RequestHandler {
     if (mediaType(req) === expected) return next();
     res.status(415).json({ error: "unsupported media type", reason: `expected ${expected}` });
   };
+}
+
+/** What became of a webhook, for `concord_events_in_total`: read from the answer it got. */
+function eventResult(res: Response): string {
+  if (res.statusCode === 202) return logOf(res).duplicate ? "duplicate" : "accepted";
+  if (res.statusCode === 429) return "rate_limited";
+  if (res.statusCode >= 500) return "unavailable";
+  return "rejected";
 }
 
 const methodNotAllowed: RequestHandler = (_req, res) => {
@@ -164,6 +174,12 @@ export function createServer(options: ServerOptions): Express {
     next();
   });
 
+  // Prometheus scrape (metrics hold no record ids and no secrets: bounded labels only).
+  app.get("/metrics", async (_req, res) => {
+    const { contentType, body } = await renderMetrics();
+    res.type(contentType).send(body);
+  });
+
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -203,6 +219,7 @@ export function createServer(options: ServerOptions): Express {
     logOf(res).duplicate = ack.duplicate;
     span.setAttributes({ "http.response.status_code": 202, "messaging.duplicate": ack.duplicate });
     res.status(202).json({ accepted: true, id: msgId, duplicate: ack.duplicate });
+    if (!ack.duplicate) metrics.outcomes.inc({ stage: "ingress", result: "accepted", system: event.system, entity: event.entity });
     await publishOutcome(bus, event, msgId, detail, performance.now() - started);
   }
 
@@ -244,7 +261,11 @@ export function createServer(options: ServerOptions): Express {
         { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST", "url.path": req.path, "concord.system": system } },
         async (span) => {
           Object.assign(logOf(res), { system, traceId: currentTraceId() });
-          await handle(req, res, span, started);
+          try {
+            await handle(req, res, span, started);
+          } finally {
+            metrics.eventsIn.inc({ source: system, result: eventResult(res) });
+          }
         },
       );
       track(work);

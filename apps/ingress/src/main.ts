@@ -1,5 +1,5 @@
 import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
-import { createLogger, initTracing, installProcessHandlers, masker, maskedErrorText, shutdownTracing } from "@concord/telemetry";
+import { createLogger, initMetrics, initTracing, installProcessHandlers, masker, maskedErrorText, shutdownTracing } from "@concord/telemetry";
 import { configureNatsSecurity, natsSecurityFromConfig, splitServerCredentials } from "@concord/bus";
 import { createApp } from "./app";
 import { ingressConfigSchema, type IngressConfig } from "./config";
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   masker.addSecrets(secretValues(ingressConfigSchema, config));
   masker.addSecrets([splitServerCredentials(config.NATS_URL).password ?? ""]);
   configureNatsSecurity(natsSecurityFromConfig(config));
-  initTracing("ingress", config.OTEL_TRACES_FILE);
+  initTracing("ingress", config.OTEL_TRACES_FILE, { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, tracesEndpoint: config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
+  initMetrics("ingress");
   const logger = createLogger("ingress", config.LOG_LEVEL);
   logger.info("starting", { config: redactConfig(ingressConfigSchema, config) });
   for (const warning of insecureSettings(ingressConfigSchema, config)) logger.warn("insecure setting allowed", { warning });

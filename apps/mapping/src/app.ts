@@ -26,11 +26,11 @@ import {
 } from "@concord/contracts";
 import { connectBus, defaultRetryPolicy, ensureStreams, serveRpc, startConsumer } from "@concord/bus";
 import { connectDb, migrateDb } from "@concord/db";
-import { startWorker } from "@concord/runtime";
-import type { Logger } from "@concord/telemetry";
+import { startPeriodic, startWorker } from "@concord/runtime";
+import { cachedRead, gauges, metrics, type Logger } from "@concord/telemetry";
 import type { MappingConfig } from "./config";
 import { createMappingStore } from "./store";
-import { listExchange, recordOutcome } from "./exchange-log";
+import { listExchange, pruneExchangeLog, recordOutcome } from "./exchange-log";
 import { createDeadLetterStore } from "./dead-letters";
 import { createAuditStore } from "./audit";
 import { createDecisionStore } from "./decisions";
@@ -115,13 +115,48 @@ export async function createApp(config: MappingConfig, logger: Logger) {
     logger,
   );
 
+  // Retention of the exchange log: every replica runs it, one at a time does the deleting.
+  const retentionDays = config.EXCHANGE_LOG_RETENTION_DAYS;
+  const retention =
+    retentionDays > 0
+      ? startPeriodic(
+          "exchange-log retention",
+          config.EXCHANGE_LOG_RETENTION_INTERVAL_MS,
+          async () => {
+            const before = new Date(Date.now() - retentionDays * 86_400_000);
+            const { deleted, skipped } = await pruneExchangeLog(database.sql, before);
+            metrics.exchangeLogDeleted.inc(deleted);
+            if (deleted > 0 || skipped) logger.info("exchange-log retention", { before: before.toISOString(), deleted, skipped });
+          },
+          logger,
+          Math.min(config.EXCHANGE_LOG_RETENTION_INTERVAL_MS, 60_000),
+        )
+      : null;
+
+  // Records waiting for a person's decision, read at scrape time (cached: a scrape costs at most one query per 15 s).
+  const openDecisions = cachedRead(15_000, () =>
+    database.sql<Array<{ system: string; entity: string; n: number; oldest: Date }>>`
+      select source_system as system, source_entity as entity, count(*)::int as n, min(opened_at) as oldest from decisions where status = 'open' group by 1, 2`,
+  );
+  const unregister = [
+    gauges.decisionsOpen.add(async () => (await openDecisions()).map((r) => ({ labels: { system: r.system, entity: r.entity }, value: r.n }))),
+    gauges.decisionOldestAge.add(async () => {
+      const oldest = Math.min(...(await openDecisions()).map((r) => new Date(r.oldest).getTime()));
+      return [{ labels: {}, value: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0 }];
+    }),
+  ];
+
   const worker = await startWorker({
     bus,
     consumers: [recorder, deadLetterRecorder],
     subscriptions: subs,
+    tasks: retention ? [retention] : [],
     host: config.MAPPING_HOST,
     healthPort: config.MAPPING_HEALTH_PORT,
-    close: () => database.close(),
+    close: async () => {
+      unregister.forEach((remove) => remove());
+      await database.close();
+    },
   });
-  return { store, deadLetterStore, decisionStore, ...worker };
+  return { store, deadLetterStore, decisionStore, retention, ...worker };
 }

@@ -1,3 +1,4 @@
+import type postgres from "postgres";
 import { and, desc, eq, gte, inArray, like, or, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { exchangeLog, type Database } from "@concord/db";
@@ -23,6 +24,7 @@ export async function recordOutcome(db: Database, outcome: Outcome): Promise<voi
       attempts: outcome.attempts,
       durationMs: Math.round(outcome.durationMs),
       traceId: outcome.traceId,
+      calls: outcome.calls ?? [],
     })
     .onConflictDoNothing();
 }
@@ -44,6 +46,7 @@ function toEntry(row: Row): ExchangeEntry {
     detail: row.detail,
     attempts: row.attempts,
     traceId: row.traceId,
+    calls: row.calls as ExchangeEntry["calls"],
   };
 }
 
@@ -72,4 +75,29 @@ export async function listExchange(db: Database, request: z.output<typeof Exchan
     .orderBy(exchangeLog.system, exchangeLog.entity, exchangeLog.recordId, desc(exchangeLog.at), desc(exchangeLog.id))
     .limit(request.limit);
   return { entries: rows.map(toEntry).sort((a, b) => b.at.localeCompare(a.at)) };
+}
+
+/** Rows one retention statement deletes: short transactions, no long lock on the log. */
+export const RETENTION_BATCH = 5_000;
+
+/**
+ * Deletes exchange-log rows older than `before`, `batch` rows per transaction, until none is
+ * left. One replica at a time: each batch first takes a transaction-level advisory lock (per
+ * schema) without waiting, and a replica that does not get it leaves the work to the one that
+ * has it. Idempotent either way — a row is deleted once, whoever does it. Returns the rows deleted.
+ */
+export async function pruneExchangeLog(sql: postgres.Sql, before: Date, batch = RETENTION_BATCH): Promise<{ deleted: number; skipped: boolean }> {
+  let deleted = 0;
+  for (;;) {
+    const count = await sql.begin(async (tx) => {
+      const [lock] = await tx<Array<{ locked: boolean }>>`select pg_try_advisory_xact_lock(hashtext('concord-exchange-log-retention:' || current_schema())) as locked`;
+      if (!lock?.locked) return null;
+      // An ISO string, not a Date: drizzle's postgres.js client passes timestamps through as text.
+      const rows = await tx`delete from exchange_log where id in (select id from exchange_log where at < ${before.toISOString()}::timestamptz order by at limit ${batch})`;
+      return rows.count;
+    });
+    if (count === null) return { deleted, skipped: true };
+    deleted += count;
+    if (count < batch) return { deleted, skipped: false };
+  }
 }

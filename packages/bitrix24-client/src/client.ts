@@ -1,5 +1,5 @@
 import { BITRIX24_ID, permanent, retryable, isSyncError, withCallRetry, type SyncError } from "@concord/contracts";
-import { SpanKind, masker, traceHeaders, withSpan } from "@concord/telemetry";
+import { SpanKind, masker, observeTargetRequest, recordTargetCall, traceHeaders, withSpan } from "@concord/telemetry";
 import { BATCH_LIMIT, createCallQueue, plainStatusOf, splitBatchAnswer, toBatchCommand, type Bitrix24RateLimiter, type CallOutcome, type QueuedCall } from "./batcher";
 import { classifyBitrix24Error, type Bitrix24ErrorBody } from "./classify";
 
@@ -66,8 +66,18 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
     return !Object.values(fields).some((v) => Array.isArray(v) && v.some((item) => item && typeof item === "object" && !("ID" in item)));
   }
 
+  /** The HTTP status a call's error came with (for a batched call: its own command's), for the exchange log. */
+  const statusOf = new WeakMap<object, number>();
+
   /** One POST to the portal. */
   async function post(method: string, params: Record<string, unknown>): Promise<Reply> {
+    const started = performance.now();
+    const reply = await postOnce(method, params);
+    observeTargetRequest("bitrix24", method, reply.answered ? reply.status : reply.timeout ? "timeout" : "network", (performance.now() - started) / 1000);
+    return reply;
+  }
+
+  async function postOnce(method: string, params: Record<string, unknown>): Promise<Reply> {
     let response: Response;
     try {
       response = await fetch(`${base}${method}.json`, {
@@ -92,6 +102,12 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
 
   /** The classified error of a failed reply (for `method`, also when it came for a whole batch), or null. */
   function failureOf(reply: Reply, method: string): SyncError | null {
+    const error = classifiedFailure(reply, method);
+    if (error && reply.answered) statusOf.set(error, reply.status);
+    return error;
+  }
+
+  function classifiedFailure(reply: Reply, method: string): SyncError | null {
     if (!reply.answered) {
       const code = reply.timeout ? "B24_TIMEOUT" : "B24_NETWORK";
       return retryable(code, `bitrix24 ${method}: ${reply.timeout ? `no answer in ${timeoutMs} ms` : "connection failed"}`, { cause: reply.cause });
@@ -139,7 +155,9 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
           const part = parts.get(keys[i] as string);
           if (!part || (!part.ok && part.error === null)) return retryable("B24_BAD_RESPONSE", `bitrix24 ${c.method}: no answer for it in the batch`);
           if (part.ok) return null;
-          return classifyBitrix24Error(plainStatusOf(part.error.error), part.error, null, c.method);
+          const error = classifyBitrix24Error(plainStatusOf(part.error.error), part.error, null, c.method);
+          statusOf.set(error, plainStatusOf(part.error.error));
+          return error;
         });
         calls.forEach((_, i) => {
           const part = parts.get(keys[i] as string);
@@ -170,9 +188,25 @@ export function createBitrix24Client(options: Bitrix24ClientOptions) {
     return (queue ? queue.run({ method, params, command }) : sendPlain(method, params)) as Promise<T>;
   }
 
+  /** One try of a call, recorded for the exchange log of the message being handled (method, status, duration, attempt). */
+  async function recorded<T>(method: string, attempt: number, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const value = await run();
+      recordTargetCall({ target: "bitrix24", call: method, status: 200, durationMs: performance.now() - started, attempt });
+      return value;
+    } catch (error) {
+      const status = error !== null && typeof error === "object" ? (statusOf.get(error) ?? null) : null;
+      recordTargetCall({ target: "bitrix24", call: method, status, durationMs: performance.now() - started, attempt, error: String((error as Error)?.message ?? error) });
+      throw error;
+    }
+  }
+
   async function call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     const command = queue && batchMax > 1 ? toBatchCommand(method, params) : null;
-    return idempotent(method, params) ? withCallRetry(() => callOnce<T>(method, params, command)) : callOnce<T>(method, params, command);
+    let attempt = 0;
+    const once = () => recorded(method, ++attempt, () => callOnce<T>(method, params, command));
+    return idempotent(method, params) ? withCallRetry(once) : once();
   }
 
   async function result<T>(method: string, params?: Record<string, unknown>): Promise<T> {

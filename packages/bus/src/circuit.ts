@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { catalogEntry, isSyncError, retryable, type Subjects, type System } from "@concord/contracts";
-import type { Logger } from "@concord/telemetry";
+import { gauges, metrics, type Logger } from "@concord/telemetry";
 import { natsErrorCode } from "./nats-errors";
 import type { Bus } from "./connection";
 import type { RateLimiter } from "./rate-limiter";
@@ -200,6 +200,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
       if (await state.compareAndSet(key, next, revision)) {
         cached = next;
         if (before.status !== next.status) {
+          if (next.status === "open") metrics.circuitOpened.inc({ target, circuit: key });
           if (next.status === "open") logger.error("circuit opened: the flow to the target pauses", { circuit: key, code: next.lastCode, error: next.lastError, nextProbeInMs: next.probeAt - now() });
           else logger.warn("circuit closed: the flow to the target resumes", { circuit: key, openForMs: before.since === null ? 0 : now() - before.since });
         }
@@ -228,6 +229,12 @@ export function createCircuit(options: CircuitOptions): Circuit {
       warning,
     };
   };
+
+  // Scrapes read the shared state at most every 5 s: a replica with nothing to do still shows the truth.
+  gauges.circuitOpen.add(async () => {
+    const s = await current(5_000).catch(() => cached);
+    return [{ labels: { target, circuit: key }, value: s.status === "open" ? 1 : 0 }];
+  });
 
   return {
     target,

@@ -2,7 +2,7 @@ import { nanos } from "@nats-io/nats-core";
 import { AckPolicy, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { z } from "zod";
 import { Headers, isHeld, isSyncError, permanent, type HeldForDecision, type Outcome, type RecordRef, type Subjects } from "@concord/contracts";
-import { contextFromHeaders, withSpan, SpanKind, type Logger } from "@concord/telemetry";
+import { cachedRead, collectCalls, contextFromHeaders, gauges, metrics, withSpan, SpanKind, type Logger } from "@concord/telemetry";
 import type { Bus } from "./connection";
 import { decide, errorEntry, type RetryPolicy } from "./retry-policy";
 import { admitCall, closedCircuit, type Circuit } from "./circuit";
@@ -58,8 +58,54 @@ export interface RunningConsumer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What became of one delivery (the `result` label of concord_message_handling_seconds). */
+type HandlingResult = "ack" | "retry" | "dead-letter" | "held";
+
 /** How long one pull waits for messages; also the longest a stop waits for the open pull. */
 const FETCH_EXPIRES_MS = 3_000;
+
+/** How long a backlog reading (consumer info + the oldest waiting message) serves scrapes. */
+export const BACKLOG_CACHE_MS = 5_000;
+
+export interface Backlog {
+  /** In the stream, not yet delivered (num_pending). */
+  pending: number;
+  /** Delivered, not yet acknowledged: in handling or waiting for a redelivery (num_ack_pending). */
+  ackPending: number;
+  /** Age of the oldest message not acknowledged, 0 when none waits. */
+  oldestAgeMs: number;
+}
+
+/**
+ * The consumer's backlog from JetStream: its info, and — when something waits — the first
+ * message after the ack floor that the consumer's filter matches (its stored time is the age
+ * of the oldest waiting message). Without that message (aged out, or a server that cannot
+ * look it up) the age is the time since the ack floor last moved, an upper bound of sorts.
+ */
+export async function readBacklog(bus: Bus, stream: string, durable: string, filterSubject: string, now = Date.now()): Promise<Backlog> {
+  const info = await bus.jsm.consumers.info(stream, durable);
+  const pending = info.num_pending;
+  const ackPending = info.num_ack_pending;
+  if (pending + ackPending === 0) return { pending, ackPending, oldestAgeMs: 0 };
+  const floor = info.ack_floor;
+  // STREAM.MSG.GET takes `next_by_subj` with `seq` (server 2.9+), though the client's type lists only one of them.
+  const query = { seq: floor.stream_seq + 1, next_by_subj: filterSubject } as unknown as Parameters<Bus["jsm"]["streams"]["getMessage"]>[1];
+  const first = await bus.jsm.streams.getMessage(stream, query).catch(() => null);
+  const oldest = first ? first.time.getTime() : floor.last_active ? Math.floor(Number(floor.last_active) / 1e6) : now;
+  return { pending, ackPending, oldestAgeMs: Math.max(0, now - oldest) };
+}
+
+/** Registers a consumer's backlog with the gauges (read at scrape time, cached); returns the removal. */
+function registerBacklog(bus: Bus, spec: ConsumerSpec<z.ZodType>): () => void {
+  const read = cachedRead(BACKLOG_CACHE_MS, () => readBacklog(bus, spec.stream, spec.durable, spec.filterSubject));
+  const labels = { stream: spec.stream, consumer: spec.durable };
+  const removals = [
+    gauges.consumerPending.add(async () => [{ labels, value: (await read()).pending }]),
+    gauges.consumerAckPending.add(async () => [{ labels, value: (await read()).ackPending }]),
+    gauges.consumerOldestAge.add(async () => [{ labels, value: (await read()).oldestAgeMs / 1000 }]),
+  ];
+  return () => removals.forEach((remove) => remove());
+}
 
 /** Creates the durable consumer, or brings its settings in line with the code. */
 async function ensureConsumer(bus: Bus, spec: ConsumerSpec<z.ZodType>): Promise<void> {
@@ -99,6 +145,7 @@ export async function startConsumer<S extends z.ZodType>(
   logger: Logger,
 ): Promise<RunningConsumer> {
   await ensureConsumer(bus, spec as ConsumerSpec<z.ZodType>);
+  const unregisterBacklog = registerBacklog(bus, spec as ConsumerSpec<z.ZodType>);
   let stopping = false;
   let connected = false;
   const inflight = new Set<Promise<void>>();
@@ -126,7 +173,20 @@ export async function startConsumer<S extends z.ZodType>(
     if (spec.retryState && msg.info.deliveryCount > 1) await spec.retryState.remove(retryKey(msg.info.streamSequence)).catch(() => undefined);
   };
 
-  const handleOne = async (msg: JsMsg): Promise<void> => {
+  /** One delivery, in a scope of its own that collects its target calls for the outcome it reports. */
+  const handleOne = (msg: JsMsg): Promise<void> => {
+    metrics.messagesReceived.inc({ stage: spec.stage });
+    const endTimer = metrics.handlingSeconds.startTimer({ stage: spec.stage });
+    return collectCalls(() => handleDelivery(msg)).then(
+      (result) => void endTimer({ result }),
+      (error: unknown) => {
+        endTimer({ result: "crashed" });
+        throw error;
+      },
+    );
+  };
+
+  const handleDelivery = async (msg: JsMsg): Promise<HandlingResult> => {
     const context: MessageContext = {
       msgId: msg.headers?.get(Headers.msgId) || null,
       subject: msg.subject,
@@ -141,7 +201,7 @@ export async function startConsumer<S extends z.ZodType>(
       "messaging.message.id": context.msgId ?? "",
       "concord.delivery": context.deliveryCount,
     };
-    await withSpan(`${spec.stage} ${msg.subject}`, { kind: SpanKind.CONSUMER, parent, attributes }, async () => {
+    return withSpan(`${spec.stage} ${msg.subject}`, { kind: SpanKind.CONSUMER, parent, attributes }, async (): Promise<HandlingResult> => {
       let message: z.infer<S> | undefined;
       try {
         const parsed = spec.schema.safeParse(JSON.parse(new TextDecoder().decode(msg.data)));
@@ -151,14 +211,18 @@ export async function startConsumer<S extends z.ZodType>(
         await spec.circuit?.recordSuccess();
         await forgetFailures(msg);
         await msg.ackAck().catch((error: unknown) => logger.warn("ack not confirmed; redelivery is idempotent", { error }));
+        return "ack";
       } catch (error) {
-        await fail(msg, message, context, error);
+        return fail(msg, message, context, error);
       }
     });
   };
 
-  const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown) => {
-    if (isHeld(error)) return hold(msg, message, context, error);
+  const fail = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: unknown): Promise<HandlingResult> => {
+    if (isHeld(error)) {
+      await hold(msg, message, context, error);
+      return "held";
+    }
     const entry = errorEntry(error);
     const record = message !== undefined && spec.outcomes ? spec.outcomes.describe(message).subject : null;
     // Also a record's failure whose cause is the target's (the circuit looks through causes).
@@ -177,9 +241,11 @@ export async function startConsumer<S extends z.ZodType>(
         // The DLQ record is not durable, so the original must stay: retry later.
         msg.nak(5_000);
         logger.error("dead-letter publish failed; message kept", { ...log, dlqError });
-        return;
+        return "retry";
       }
+      metrics.deadLetters.inc({ stage: spec.stage, code: entry.code });
     } else if (decision.action === "nak") {
+      metrics.retries.inc({ stage: spec.stage, scope: entry.scope, code: entry.code });
       msg.nak(decision.delayMs);
       // Target-wide faults are the circuit's to report (one line per change); here they are noise.
       if (entry.scope === "target") logger.debug("paused by the target; will retry", { ...log, delayMs: decision.delayMs });
@@ -201,6 +267,7 @@ export async function startConsumer<S extends z.ZodType>(
         logger,
       );
     }
+    return decision.action === "dead-letter" ? "dead-letter" : "retry";
   };
 
   /**
@@ -210,6 +277,7 @@ export async function startConsumer<S extends z.ZodType>(
    */
   const hold = async (msg: JsMsg, message: z.infer<S> | undefined, context: MessageContext, error: HeldForDecision) => {
     msg.nak(error.retryAfterMs);
+    metrics.held.inc({ stage: spec.stage });
     await forgetFailures(msg);
     logger.info("held for a decision", { stage: spec.stage, msgId: context.msgId, decision: error.decisionId, reason: error.message });
     if (spec.outcomes && message !== undefined) {
@@ -285,6 +353,7 @@ export async function startConsumer<S extends z.ZodType>(
     ready: () => connected && !stopping,
     stop: async (deadlineMs = 20_000) => {
       stopping = true;
+      unregisterBacklog();
       // In-flight handlers finish and ack or nak, the open pull ends and its messages are nak'd;
       // whatever misses the deadline is redelivered after AckWait.
       await Promise.race([Promise.allSettled([loop, ...inflight]), sleep(deadlineMs)]);

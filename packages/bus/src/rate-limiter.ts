@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isSyncError, retryable } from "@concord/contracts";
-import type { Logger } from "@concord/telemetry";
+import { metrics, type Logger } from "@concord/telemetry";
 import type { StateStore } from "./state-store";
 
 /** What a client needs: a token per HTTP request, and a way to say the target refused one. */
@@ -114,27 +114,43 @@ export function createSharedRateLimiter(options: SharedRateLimiterOptions): Rate
     return { current: parsed.success ? parsed.data : null, revision: entry?.revision ?? null };
   };
 
-  const takeOne = async (): Promise<void> => {
+  /** Takes a token; true when it had to wait for one. */
+  const takeOne = async (): Promise<boolean> => {
+    let waited = false;
     for (;;) {
       const { current, revision } = await read();
       const decision = takeToken(current, settings, now());
       if (!decision.taken) {
+        waited = true;
         // A little jitter, so replicas woken by the same refill do not all collide on the key.
         await sleep(decision.waitMs + Math.random() * 10);
         continue;
       }
-      if (await state.compareAndSet(key, decision.next, revision)) return;
+      if (await state.compareAndSet(key, decision.next, revision)) return waited;
     }
   };
 
   let queue: Promise<unknown> = Promise.resolve();
+  /** Acquires not yet through: one that queues behind another waits for a token too. */
+  let queued = 0;
   return {
     acquire: () => {
-      const turn = queue.then(() =>
-        takeOne().catch((error: unknown) => {
-          throw isSyncError(error) ? error : retryable("RATE_LIMITER_UNAVAILABLE", `rate limiter ${key}: the shared state cannot be read or written`, { cause: error });
-        }),
-      );
+      const startedMs = now();
+      const behindOthers = queued > 0;
+      queued++;
+      const turn = queue
+        .then(() =>
+          takeOne().catch((error: unknown) => {
+            throw isSyncError(error) ? error : retryable("RATE_LIMITER_UNAVAILABLE", `rate limiter ${key}: the shared state cannot be read or written`, { cause: error });
+          }),
+        )
+        .then((waited) => {
+          metrics.rateLimitWaitSeconds.observe({ limiter: key }, Math.max(0, now() - startedMs) / 1000);
+          if (waited || behindOthers) metrics.rateLimitWaits.inc({ limiter: key });
+        })
+        .finally(() => {
+          queued--;
+        });
       queue = turn.catch(() => undefined);
       return turn;
     },

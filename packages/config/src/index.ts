@@ -110,8 +110,17 @@ export const commonConfig = {
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, "use lower-case letters, digits, - or _ (max 32)")
     .default("concord"),
   LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** Where spans are written as JSON lines (empty: spans are not exported). */
+  /** Where spans are written as JSON lines (empty: spans are not written to a file). */
   OTEL_TRACES_FILE: z.string().optional(),
+  /**
+   * An OpenTelemetry collector's OTLP/HTTP receiver (e.g. `http://otel-collector:4318`): spans go
+   * to `<endpoint>/v1/traces` as OTLP JSON, in batches, beside the file. Unset: no OTLP export.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The full traces URL, when it is not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`; wins over it. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** Headers for the collector, `key=value,…` (read by the exporter; may hold an API key: a secret). */
+  OTEL_EXPORTER_OTLP_HEADERS: secret(z.string().optional()),
   /**
    * Key that seals (encrypts) the unmasked original of every dead letter, so a retry writes what
    * was sent while the DLQ and PostgreSQL hold no readable secret. The same value in every

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InstantSchema } from "./codecs";
 import { announcedChange, type ChangeEvent } from "./events";
+import { TargetCallSchema } from "./outcomes";
 import { RecordRefSchema, type Entity, type RecordRef, type System } from "./systems";
 
 /**
@@ -107,6 +108,7 @@ export const ExchangeEntrySchema = z.object({
   detail: z.string().describe("Masked; for dry-run, the would-be write"),
   attempts: z.number().int().nonnegative(),
   traceId: z.string().nullable(),
+  calls: z.array(TargetCallSchema).optional().describe("The target calls made for it (method or set, status, duration, attempt, masked error)"),
 });
 export type ExchangeEntry = z.infer<typeof ExchangeEntrySchema>;
 

@@ -19,6 +19,24 @@ export const OutcomeResultSchema = z.enum([
 ]);
 export type OutcomeResult = z.infer<typeof OutcomeResultSchema>;
 
+/**
+ * One call to a target made while the message was handled: the record's history shows its
+ * calls. Names a method or a set, never an id, a URL or a body; the error is masked.
+ */
+export const TargetCallSchema = z.object({
+  target: z.enum(["bitrix24", "onec"]).describe("Which target was called"),
+  call: z.string().max(200).describe("Bitrix24 method (crm.deal.update), or 1C verb and set (PATCH Document_ЗаказКлиента(…))"),
+  status: z.number().int().nullable().describe("HTTP status (for a batched Bitrix24 call its own command's); null when no answer came"),
+  durationMs: z.number().nonnegative().describe("From the call's start to its answer, a wait for a rate-limit token included"),
+  attempt: z.number().int().positive().describe("The client's try of this call: 1, or more for a quick retry of an idempotent call"),
+  error: z.string().max(500).nullable().describe("The failure, masked; null on success"),
+  at: InstantSchema.describe("When the answer came"),
+});
+export type TargetCall = z.infer<typeof TargetCallSchema>;
+
+/** Most calls one outcome carries (the rest are counted in `callsDropped`). */
+export const MAX_OUTCOME_CALLS = 50;
+
 export const OutcomeSchema = z.object({
   v: z.literal(1),
   type: z.literal("outcome"),
@@ -38,5 +56,7 @@ export const OutcomeSchema = z.object({
     .default(null)
     .describe("For retrying/dead-lettered: the error code and whether the target refused the data"),
   at: InstantSchema,
+  calls: z.array(TargetCallSchema).max(MAX_OUTCOME_CALLS).optional().describe("Target calls made for this message since the stage's previous outcome of it (none: absent or empty)"),
+  callsDropped: z.number().int().nonnegative().optional().describe("Calls beyond the ones listed (not kept)"),
 });
 export type Outcome = z.infer<typeof OutcomeSchema>;

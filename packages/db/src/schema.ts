@@ -90,9 +90,16 @@ export const exchangeLog = pgTable(
     attempts: integer("attempts").notNull(),
     durationMs: integer("duration_ms").notNull(),
     traceId: text("trace_id"),
+    /**
+     * The target calls made for this outcome (method or set, status, duration, attempt, masked
+     * error): on the row the writer reports anyway — no message or row more per call.
+     */
+    calls: jsonb("calls").$type<Array<{ target: string; call: string; status: number | null; durationMs: number; attempt: number; error: string | null; at: string }>>().notNull().default([]),
   },
   (t) => [
     uniqueIndex("exchange_log_outcome_uq").on(t.outcomeId),
+    // Retention deletes by age, in batches.
+    index("exchange_log_at_idx").on(t.at),
     index("exchange_log_record_idx").on(t.system, t.entity, t.recordId),
     index("exchange_log_target_idx").on(t.targetId),
     index("exchange_log_trace_idx").on(t.traceId),

@@ -1,5 +1,5 @@
 import { ONEC_REF_KEY, permanent, retryable, isSyncError, withCallRetry } from "@concord/contracts";
-import { SpanKind, traceHeaders, withSpan } from "@concord/telemetry";
+import { SpanKind, observeTargetRequest, recordTargetCall, traceHeaders, withSpan } from "@concord/telemetry";
 import { classifyOnecError, type OnecErrorBody } from "./classify";
 
 export interface OnecClientOptions {
@@ -46,6 +46,21 @@ export function checkedRefKey(ref: string): string {
 export const odataGuid = (value: string) => `guid'${checkedRefKey(value)}'`;
 
 /**
+ * A request as metrics and the exchange log name it: the verb and the set, with a record's key
+ * left out (`PATCH Document_ЗаказКлиента(…)`, `POST Document_ЗаказКлиента(…)/Post`) — bounded,
+ * and never an id.
+ */
+export function onecCallName(method: string, path: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    decoded = path;
+  }
+  return `${method} ${decoded.replace(/\([^)]*\)/g, "(…)")}`.slice(0, 200);
+}
+
+/**
  * The 1C standard OData interface. Always `$format=json`; Cyrillic names percent-encoded as
  * UTF-8, spaces as %20 (1C does not read `+`). Every failure becomes a classified SyncError.
  */
@@ -66,7 +81,27 @@ export function createOnecClient(options: OnecClientOptions) {
   /** Everything but a create can be repeated safely (PATCH replaces, Post/Unpost are idempotent). */
   async function request<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
     const repeatable = method !== "POST" || /\/(Post|Unpost)$/.test(path);
-    return repeatable ? withCallRetry(() => requestOnce<T>(method, path, query, body)) : requestOnce<T>(method, path, query, body);
+    let attempt = 0;
+    const once = () => recorded<T>(method, path, ++attempt, () => requestOnce<T>(method, path, query, body));
+    return repeatable ? withCallRetry(once) : once();
+  }
+
+  /** The HTTP status a request's error came with, for the exchange log. */
+  const statusOf = new WeakMap<object, number>();
+
+  /** One try of a request, recorded for the exchange log of the message being handled. */
+  async function recorded<T>(method: string, path: string, attempt: number, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const call = onecCallName(method, path);
+    try {
+      const value = await run();
+      recordTargetCall({ target: "onec", call, status: 200, durationMs: performance.now() - started, attempt });
+      return value;
+    } catch (error) {
+      const status = error !== null && typeof error === "object" ? (statusOf.get(error) ?? null) : null;
+      recordTargetCall({ target: "onec", call, status, durationMs: performance.now() - started, attempt, error: String((error as Error)?.message ?? error) });
+      throw error;
+    }
   }
 
   async function requestOnce<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
@@ -78,6 +113,9 @@ export function createOnecClient(options: OnecClientOptions) {
         throw isSyncError(error) ? error : retryable("ONEC_RATE_LIMITER_UNAVAILABLE", `1c ${what}: no token from the shared rate limiter`, { cause: error });
       }
     }
+    const callName = onecCallName(method, path);
+    const started = performance.now();
+    const observe = (status: number | "timeout" | "network") => observeTargetRequest("onec", callName, status, (performance.now() - started) / 1000);
     return withSpan(`1c ${what}`, { kind: SpanKind.CLIENT, attributes: { "rpc.system": "1c-odata", "http.request.method": method } }, async () => {
       let response: Response;
       try {
@@ -95,9 +133,11 @@ export function createOnecClient(options: OnecClientOptions) {
       } catch (error) {
         const name = (error as Error).name;
         const timeout = name === "TimeoutError" || name === "AbortError";
+        observe(timeout ? "timeout" : "network");
         throw retryable(timeout ? "ONEC_TIMEOUT" : "ONEC_NETWORK", `1c ${what}: ${timeout ? `no answer in ${timeoutMs} ms` : "connection failed"}`);
       }
       const text = await response.text();
+      observe(response.status);
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -107,6 +147,7 @@ export function createOnecClient(options: OnecClientOptions) {
       if (!response.ok) {
         const error = classifyOnecError(response.status, parsed as OnecErrorBody | undefined, response.headers.get("retry-after"), what);
         if (response.status === 429) await options.limiter?.reportLimited(error.retryAfterMs).catch(() => undefined);
+        statusOf.set(error, response.status);
         throw error;
       }
       return parsed as T;

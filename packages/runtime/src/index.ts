@@ -1,5 +1,5 @@
-export { startHealthServer } from "./health";
-export { runService } from "./run-service";
+export { answerMetrics, startHealthServer } from "./health";
+export { otlpSettingsOf, runService } from "./run-service";
 export type { Service } from "./run-service";
 export { startWorker } from "./worker";
 export type { WorkerParts } from "./worker";

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { configureNatsSecurity, configureSealing, createSealer, natsSecurityFromConfig, splitServerCredentials } from "@concord/bus";
 import { ConfigError, insecureSettings, loadConfig, redactConfig, secretValues } from "@concord/config";
-import { createLogger, initTracing, installProcessHandlers, masker, shutdownTracing, type Logger } from "@concord/telemetry";
+import { createLogger, initMetrics, initTracing, installProcessHandlers, masker, shutdownTracing, type Logger, type OtlpSettings } from "@concord/telemetry";
 
 export interface Service {
   stop(): Promise<void>;
@@ -38,7 +38,8 @@ export async function runService<S extends z.ZodObject>(
     configureSealing(createSealer(cfg.CONCORD_DLQ_KEY, old));
   }
   const logger = createLogger(name, typeof cfg.LOG_LEVEL === "string" ? cfg.LOG_LEVEL : "info");
-  initTracing(name, typeof cfg.OTEL_TRACES_FILE === "string" ? cfg.OTEL_TRACES_FILE : undefined);
+  initTracing(name, typeof cfg.OTEL_TRACES_FILE === "string" ? cfg.OTEL_TRACES_FILE : undefined, otlpSettingsOf(cfg));
+  initMetrics(name);
   installProcessHandlers(logger);
   logger.info("starting", { config: redactConfig(schema, config) });
   for (const warning of insecureSettings(schema, config)) logger.warn("insecure setting allowed", { warning });
@@ -78,4 +79,10 @@ export async function runService<S extends z.ZodObject>(
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/** The OTLP variables of a parsed config (commonConfig), for initTracing. */
+export function otlpSettingsOf(cfg: Record<string, unknown>): OtlpSettings {
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  return { endpoint: text(cfg.OTEL_EXPORTER_OTLP_ENDPOINT), tracesEndpoint: text(cfg.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) };
 }

@@ -13,5 +13,10 @@ export {
   contextFromHeaders,
   SpanKind,
   SpanStatusCode,
+  otlpTracesUrl,
 } from "./tracing";
-export type { Span, Context } from "./tracing";
+export type { Span, Context, OtlpSettings } from "./tracing";
+export { initMetrics, renderMetrics, metrics, gauges, cachedRead, metricsRegistry } from "./metrics";
+export type { SourcedGauge } from "./metrics";
+export { collectCalls, recordTargetCall, takeCalls, observeTargetRequest, MAX_CALLS_PER_OUTCOME } from "./calls";
+export type { TargetCall } from "./calls";

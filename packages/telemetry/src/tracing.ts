@@ -12,7 +12,8 @@ import {
 import { W3CTraceContextPropagator, ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
-import { SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { masker } from "./masking";
 
 /** Writes finished spans as JSON lines: enough to follow a trace across processes in tests and demos. */
@@ -47,14 +48,80 @@ class JsonLinesSpanExporter implements SpanExporter {
   }
 }
 
+/**
+ * A span as it leaves the process: attributes, event attributes and the status message masked
+ * again — attributes set after a span started (`span.setAttribute`) never went through the
+ * masker, and a collector is as much outside the process as a log file.
+ */
+function maskedSpan(s: ReadableSpan): ReadableSpan {
+  return {
+    name: s.name,
+    kind: s.kind,
+    spanContext: () => s.spanContext(),
+    parentSpanContext: s.parentSpanContext,
+    startTime: s.startTime,
+    endTime: s.endTime,
+    status: s.status.message === undefined ? s.status : { ...s.status, message: masker.text(s.status.message) },
+    attributes: masker.value(s.attributes),
+    links: s.links,
+    events: s.events.map((e) => (e.attributes ? { ...e, attributes: masker.value(e.attributes) } : e)),
+    duration: s.duration,
+    ended: s.ended,
+    resource: s.resource,
+    instrumentationScope: s.instrumentationScope,
+    droppedAttributesCount: s.droppedAttributesCount,
+    droppedEventsCount: s.droppedEventsCount,
+    droppedLinksCount: s.droppedLinksCount,
+  };
+}
+
+/** Hands spans to `inner` masked. */
+class MaskingSpanExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans.map(maskedSpan), done);
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/** Where OTLP goes: the standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT` or the traces-specific one). */
+export interface OtlpSettings {
+  /** Base URL of a collector's OTLP/HTTP receiver; traces go to `<endpoint>/v1/traces`. */
+  endpoint?: string;
+  /** Full URL for traces; wins over `endpoint`. */
+  tracesEndpoint?: string;
+}
+
+/** The URL spans are posted to, or null when OTLP is not configured. */
+export function otlpTracesUrl(settings: OtlpSettings = {}): string | null {
+  if (settings.tracesEndpoint) return settings.tracesEndpoint;
+  if (settings.endpoint) return `${settings.endpoint.replace(/\/+$/, "")}/v1/traces`;
+  return null;
+}
+
 let provider: NodeTracerProvider | undefined;
 
-/** Sets up tracing once per process. Without a file the spans still carry context between hops. */
-export function initTracing(service: string, file?: string): void {
+/**
+ * Sets up tracing once per process: spans to the JSON-lines file when one is named, and by
+ * OTLP/HTTP (JSON) in batches when a collector is configured — both masked. Without either the
+ * spans still carry the W3C context between hops.
+ * The batch processor's timing and the exporter's headers/timeout follow the standard
+ * `OTEL_BSP_*` and `OTEL_EXPORTER_OTLP_*` variables.
+ */
+export function initTracing(service: string, file?: string, otlp?: OtlpSettings): void {
   if (provider) return;
+  const processors: SpanProcessor[] = [];
+  if (file) processors.push(new SimpleSpanProcessor(new JsonLinesSpanExporter(file)));
+  const url = otlpTracesUrl(otlp);
+  if (url) processors.push(new BatchSpanProcessor(new MaskingSpanExporter(new OTLPTraceExporter({ url }))));
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": service }),
-    spanProcessors: file ? [new SimpleSpanProcessor(new JsonLinesSpanExporter(file))] : [],
+    spanProcessors: processors,
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
 }
