@@ -34,7 +34,7 @@ export const ReconcileRunsQuerySchema = z
 export interface EntityReconcile {
   /** The newest run that ended (its report): what the pairs looked like then. */
   last: ReconcileRun | null;
-  /** A newer run without a report: running now, or its process died before the end. */
+  /** A newer run without a report: running now (status checking; or its process died), or failed. */
   unfinished: ReconcileRun | null;
 }
 

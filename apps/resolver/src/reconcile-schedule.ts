@@ -104,7 +104,8 @@ export function createReconcileRounds(deps: ReconcileScheduleDeps): ReconcileRou
           signal: abort.signal,
           onStarted: async (runId) => {
             runIds.push(runId);
-            await update(round, { runIds: [...runIds] });
+            // Bookkeeping only: the round's end records them again.
+            await update(round, { runIds: [...runIds] }).catch((error: unknown) => logger.warn("reconcile round: run id not recorded", { round, runId, error }));
           },
         });
         reports.push(report);

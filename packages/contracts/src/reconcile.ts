@@ -56,7 +56,7 @@ export const ReconcileRunSchema = z.object({
   trigger: ReconcileTriggerSchema,
   actor: z.string().describe("The process that ran it: concord-cli@host, or schedule (round n) resolver@host:pid"),
   heal: z.boolean(),
-  status: z.string().describe("checking (running, or died while running), reported, stopped"),
+  status: z.string().describe("checking (running, or its process died), reported, stopped (by a shutdown: a partial report), failed (the database or NATS failed it: no report)"),
   startedAt: InstantSchema,
   finishedAt: InstantSchema.nullable(),
   /** Counts, also when the lists below are cut to `driftLimit`. */

@@ -86,11 +86,25 @@ async function pairsOf(db: Database, entity: ReconcileEntity, confirmedOnly: boo
  * its report are kept in go_live_runs (`concord reconcile --last`, `GET /api/reconcile`).
  */
 export async function runReconcile(deps: ReconcileDeps, entity: ReconcileEntity, options: ReconcileOptions): Promise<ReconcileReport> {
+  const [run] = await deps.db.insert(goLiveRuns).values({ kind: "reconcile", entity, apply: options.heal ? 1 : 0, status: "checking", checkpoint: {}, actor: deps.actor }).returning({ id: goLiveRuns.id });
+  const runId = (run as { id: number }).id;
+  try {
+    return await compareAll(deps, entity, options, runId);
+  } catch (error) {
+    // A run that cannot go on (the database or NATS gone) says so, rather than looking like it still runs.
+    await deps.db
+      .update(goLiveRuns)
+      .set({ status: "failed", finishedAt: new Date() })
+      .where(eq(goLiveRuns.id, runId))
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function compareAll(deps: ReconcileDeps, entity: ReconcileEntity, options: ReconcileOptions, runId: number): Promise<ReconcileReport> {
   const started = new Date().toISOString();
   const subjects = createSubjects(deps.namespace);
   const trigger = options.trigger ?? "cli";
-  const [run] = await deps.db.insert(goLiveRuns).values({ kind: "reconcile", entity, apply: options.heal ? 1 : 0, status: "checking", checkpoint: {}, actor: deps.actor }).returning({ id: goLiveRuns.id });
-  const runId = (run as { id: number }).id;
   await options.onStarted?.(runId);
   const pairs = await pairsOf(deps.db, entity, true);
   const customers = entity === "orders" ? await pairsOf(deps.db, "customers", false) : [];
