@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type Response } from "
 import type { z } from "zod";
 import { connectBus, createDecisionClient, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
-import { masker, type Logger } from "@concord/telemetry";
+import { masker, startRequestSpan, type Logger } from "@concord/telemetry";
 import { answerMetrics } from "@concord/runtime";
 import { apiTokensOf, type ConsoleConfig } from "./config";
 import { callerOf, requireBearer, requireRole } from "./auth";
@@ -69,6 +69,15 @@ export function createServer(options: ServerOptions): Express {
   app.disable("x-powered-by");
   // A dead letter's sealed original is for retries only: no reply carries it.
   app.set("json replacer", (key: string, value: unknown) => (key === "sealed" ? undefined : value));
+  // A SERVER span per API request (ids in the path collapsed: span names stay few); probes and scrapes have none.
+  app.use((req, res, next) => {
+    if (req.path === "/healthz" || req.path === "/readyz" || req.path === "/metrics") return next();
+    const span = startRequestSpan(`console ${req.method} ${req.path.replace(/\/\d+(?=\/|$)/g, "/:id").slice(0, 100)}`, { "http.request.method": req.method }, next);
+    res.on("close", () => {
+      span.setAttribute("http.response.status_code", res.statusCode);
+      span.end();
+    });
+  });
   app.use((req, res, next) => {
     const started = Date.now();
     // Method, path and status only: never headers (the token) or bodies.

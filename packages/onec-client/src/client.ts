@@ -82,29 +82,26 @@ export function createOnecClient(options: OnecClientOptions) {
   async function request<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
     const repeatable = method !== "POST" || /\/(Post|Unpost)$/.test(path);
     let attempt = 0;
-    const once = () => recorded<T>(method, path, ++attempt, () => requestOnce<T>(method, path, query, body));
+    const once = () => recorded<T>(method, path, ++attempt, (answer) => requestOnce<T>(method, path, query, body, answer));
     return repeatable ? withCallRetry(once) : once();
   }
 
-  /** The HTTP status a request's error came with, for the exchange log. */
-  const statusOf = new WeakMap<object, number>();
-
   /** One try of a request, recorded for the exchange log of the message being handled. */
-  async function recorded<T>(method: string, path: string, attempt: number, run: () => Promise<T>): Promise<T> {
+  async function recorded<T>(method: string, path: string, attempt: number, run: (answer: { status: number | null }) => Promise<T>): Promise<T> {
     const started = performance.now();
     const call = onecCallName(method, path);
+    const answer: { status: number | null } = { status: null };
     try {
-      const value = await run();
-      recordTargetCall({ target: "onec", call, status: 200, durationMs: performance.now() - started, attempt });
+      const value = await run(answer);
+      recordTargetCall({ target: "onec", call, status: answer.status, durationMs: performance.now() - started, attempt });
       return value;
     } catch (error) {
-      const status = error !== null && typeof error === "object" ? (statusOf.get(error) ?? null) : null;
-      recordTargetCall({ target: "onec", call, status, durationMs: performance.now() - started, attempt, error: String((error as Error)?.message ?? error) });
+      recordTargetCall({ target: "onec", call, status: answer.status, durationMs: performance.now() - started, attempt, error: String((error as Error)?.message ?? error) });
       throw error;
     }
   }
 
-  async function requestOnce<T>(method: string, path: string, query: Record<string, string | number | undefined>, body?: unknown): Promise<T> {
+  async function requestOnce<T>(method: string, path: string, query: Record<string, string | number | undefined>, body: unknown, answer: { status: number | null }): Promise<T> {
     const what = `${method} ${decodeURIComponent(path)}`;
     if (options.limiter) {
       try {
@@ -138,6 +135,7 @@ export function createOnecClient(options: OnecClientOptions) {
       }
       const text = await response.text();
       observe(response.status);
+      answer.status = response.status;
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -147,7 +145,6 @@ export function createOnecClient(options: OnecClientOptions) {
       if (!response.ok) {
         const error = classifyOnecError(response.status, parsed as OnecErrorBody | undefined, response.headers.get("retry-after"), what);
         if (response.status === 429) await options.limiter?.reportLimited(error.retryAfterMs).catch(() => undefined);
-        statusOf.set(error, response.status);
         throw error;
       }
       return parsed as T;

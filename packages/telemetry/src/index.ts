@@ -8,6 +8,7 @@ export {
   shutdownTracing,
   tracer,
   withSpan,
+  startRequestSpan,
   currentTraceId,
   traceHeaders,
   contextFromHeaders,

@@ -159,6 +159,16 @@ export async function withSpan<T>(
   );
 }
 
+/**
+ * Starts a SERVER span for an HTTP request and runs `next` (the rest of the request's handling)
+ * inside it; the caller ends the span when the response is done.
+ */
+export function startRequestSpan(name: string, attributes: Attributes, next: () => void): Span {
+  const span = tracer().startSpan(name, { kind: SpanKind.SERVER, attributes: masker.value(attributes) });
+  context.with(trace.setSpan(context.active(), span), next);
+  return span;
+}
+
 /** Current trace id, or null outside a span. */
 export function currentTraceId(): string | null {
   const ctx = trace.getSpanContext(context.active());

@@ -256,3 +256,33 @@ export async function mappingOf(t: TestSystem, entity: string, id: string) {
 export function ingressProcesses(t: TestSystem) {
   return [...t.system.processes.values()].filter((p) => p.spec.name === "ingress" || p.spec.name.startsWith("ingress-"));
 }
+
+/** Samples of a Prometheus text exposition: one per series, keyed by name and labels. */
+export interface MetricSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Every series of one process's `/metrics` (a service's health port, or the ingress and console HTTP ports). */
+export async function scrapeMetrics(t: TestSystem, app: Exclude<AppName, "sandbox-bitrix24" | "sandbox-1c">, replica = 0): Promise<MetricSample[]> {
+  const response = await fetch(`http://127.0.0.1:${t.config.ports[app] + replica * 100}/metrics`);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET /metrics of ${app} → ${response.status} ${text.slice(0, 200)}`);
+  const samples: MetricSample[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = (pair[2] as string).replace(/\\(.)/g, (_m, c: string) => (c === "n" ? "\n" : c));
+    samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The sum of a metric's series whose labels include `where`. */
+export function metricValue(samples: MetricSample[], name: string, where: Record<string, string | RegExp> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => (typeof v === "string" ? s.labels[k] === v : v.test(s.labels[k] ?? ""))))
+    .reduce((sum, s) => sum + s.value, 0);
+}
