@@ -224,7 +224,7 @@ export async function createApp(config: CrmWriterConfig, logger: Logger) {
   }
 
   const dryRun = createCrmDryRun({ bus, subjects, mapping, client, logger, modes: createFlowModes(state), skuField: config.CRM_PRODUCT_SKU_FIELD });
-  const mirror = createOnecMirror({ bus, subjects, mapping, client, logger, leaseTtlMs: config.CRM_LEASE_TTL_MS, skuField: config.CRM_PRODUCT_SKU_FIELD });
+  const mirror = createOnecMirror({ bus, subjects, mapping, client, logger, leaseTtlMs: config.CRM_LEASE_TTL_MS, skuField: config.CRM_PRODUCT_SKU_FIELD, state });
 
   const commands = await startConsumer(
     bus,

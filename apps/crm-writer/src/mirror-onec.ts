@@ -14,7 +14,7 @@ import {
   type OutcomeResult,
   type Subjects,
 } from "@concord/contracts";
-import { publishChange, reportOutcome, type Bus, type MappingClient } from "@concord/bus";
+import { publishChange, reportOutcome, type Bus, type MappingClient, type StateStore } from "@concord/bus";
 import { matchedBy } from "@concord/policy";
 import { createCustomerMatcher } from "./matching";
 import type { Bitrix24Client, Bitrix24Record } from "@concord/bitrix24-client";
@@ -28,6 +28,8 @@ export interface MirrorDeps {
   logger: Logger;
   leaseTtlMs: number;
   skuField: string;
+  /** Where crm-writer keeps the sync status it wrote per deal (`syncstatus.written.<id>`). */
+  state?: StateStore;
 }
 
 type MirrorCommand = CrmCustomerUpsert | CrmProductUpsert | CrmDealCreate;
@@ -153,7 +155,12 @@ export function createOnecMirror(deps: MirrorDeps) {
     const found = await findOne("crm.deal.list", { ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id });
     const customerField = customer.entity === "contact" ? "CONTACT_ID" : "COMPANY_ID";
     const id =
-      found ?? String(await client.result<number>("crm.deal.add", { fields: { ...command.fields, [customerField]: customer.id, ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id } }));
+      found ?? String(await client.result<number>("crm.deal.add", { fields: { ...command.fields, ...(command.syncStatus ? { [command.syncStatus.field]: command.syncStatus.text } : {}), [customerField]: customer.id, ORIGINATOR_ID: ONEC_ORIGINATOR_ID, ORIGIN_ID: command.source.id } }));
+    // The status it was born with is what crm-writer wrote: the same text commanded later writes nothing.
+    if (found === null && command.syncStatus && deps.state) {
+      const written = { text: command.syncStatus.text, at: command.issuedAt, messageId: crmCommandId(command), done: true, commented: false };
+      await deps.state.compareAndSet(`syncstatus.written.${id}`, written, null).catch(() => false);
+    }
     // Rows before the confirm: a deal found again after a crash gets them (again) too.
     await client.call("crm.deal.productrows.set", { id, rows });
     await mapping.confirm(pair.id, id);

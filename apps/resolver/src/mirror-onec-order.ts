@@ -17,6 +17,7 @@ import { customerKind, customerSummary, matchRequest, statusToStage } from "@con
 import type { ResolverDeps } from "./resolve-deal";
 import { unitPaid } from "./order-view";
 import { allLive, type DecisionModes } from "./dry-run";
+import { statusText } from "./sync-status";
 
 /**
  * An order a manager created in 1C becomes a deal: references first — its counterparty becomes
@@ -104,7 +105,9 @@ export async function mirrorOnecOrder(deps: ResolverDeps, snapshot: OnecOrderSna
   };
   const rows = order.lines.map((l) => ({ product: { system: "onec" as const, entity: "product" as const, id: l.product!.ref }, name: l.product!.name, price: unitPaid(l), quantity: l.quantity }));
   const syncView = { title: fields.TITLE, status: stage, customer: null, lines: "", number: order.number, posted: order.posted, paymentState: order.paymentState, shipmentState: order.shipmentState };
-  const command: CrmDealCreate = { ...base, type: "bitrix24.deal.create", source: orderRef, customer: customerRef, fields, rows, syncView, contentHash: contentHash([fields, rows]) };
+  // A deal born in 1C shows its order number from the start (no status write of its own later).
+  const syncStatus = policy.syncStatus ? { field: policy.syncStatus.field, text: statusText({ kind: "ok", number: order.number || null }, policy.syncStatus) } : undefined;
+  const command: CrmDealCreate = { ...base, type: "bitrix24.deal.create", source: orderRef, customer: customerRef, fields, rows, syncView, contentHash: contentHash([fields, rows]), ...(syncStatus ? { syncStatus } : {}) };
   await publish(command, "deal");
   return `commanded: deal for 1C order ${order.number} with ${rows.length} rows (customer and products first)`;
 }

@@ -203,6 +203,10 @@ export const CrmDealCreateSchema = z.object({
   rows: z.array(z.object({ product: RecordRefSchema, name: z.string(), price: MoneySchema, quantity: QuantitySchema })).min(1),
   syncView: z.record(z.string(), z.unknown()),
   contentHash: z.string(),
+  syncStatus: z
+    .object({ field: z.string().regex(/^UF_CRM_[A-Z0-9_]+$/), text: z.string().min(1).max(255) })
+    .optional()
+    .describe("The deal's sync status, set at creation (policy syncStatus): a deal born in 1C shows its order number at once"),
 });
 export type CrmDealCreate = z.infer<typeof CrmDealCreateSchema>;
 

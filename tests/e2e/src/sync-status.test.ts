@@ -1,7 +1,7 @@
 import { waitFor } from "@concord/testkit";
 import { waitReady } from "@concord/launcher";
 import type { DeadLetterRecord } from "@concord/contracts";
-import { ORDER_SET, createDeal, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
+import { COUNTERPARTY_SET, ORDER_SET, createDeal, createInOnec, managerOrder, onecOrder, ordersOfDeal, startTestSystem, waitQuiet, type TestSystem } from "./harness";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 
 jest.setTimeout(240_000);
@@ -137,4 +137,24 @@ it("shows 'waiting for 1C' while 1C does not answer, then the order number, with
   expect(writes.filter((w, i) => i > 0 && w === writes[i - 1])).toEqual([]);
   expect(writes.length).toBeLessThanOrEqual(4);
   expect(await ordersOfDeal(t, dealId)).toHaveLength(1);
+});
+
+it("gives a deal born in 1C its order number at creation, and writes no status of its own afterwards", async () => {
+  const product = (await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === "SKU-008") as Record<string, unknown>;
+  const partner = await createInOnec(t, "Catalog_Партнеры", { Description: "ООО Статус", Клиент: true, ЮрФизЛицо: "Компания" });
+  const counterparty = await createInOnec(t, COUNTERPARTY_SET, { Description: "ООО Статус", ИНН: "7707654321", КПП: "770701001", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
+  const order = await createInOnec(t, ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, "Заказ из 1С: статус", [{ product: product.Ref_Key, quantity: 1, price: 300 }]));
+  const deal = await waitFor(async () => {
+    const found = await t.b24<Array<Record<string, unknown>>>("crm.deal.list", { filter: { ORIGIN_ID: order.Ref_Key }, select: ["ID", FIELD] });
+    return found[0];
+  }, { timeoutMs: 45_000, what: "the deal of the 1C order" });
+  const dealId = String(deal.ID);
+  expect(deal[FIELD]).toBe(`1C: order ${String(order.Number)}`);
+  // A CRM edit goes to 1C; its outcome carries the same number: nothing more is written on the deal.
+  await t.b24("crm.deal.update", { id: dealId, fields: { TITLE: "Статус: правка в CRM" } });
+  await waitFor(async () => ((await onecOrder(t, String(order.Ref_Key))).Комментарий === "Статус: правка в CRM" ? true : undefined), { timeoutMs: 30_000, what: "the title in 1C" });
+  await waitQuiet(t);
+  expect(await statusOf(dealId)).toBe(`1C: order ${String(order.Number)}`);
+  expect(await statusWrites(dealId)).toEqual([]);
+  expect(await commentsOf(dealId)).toEqual([]);
 });
