@@ -66,6 +66,8 @@ export function createSyncStatus(deps: ResolverDeps & { state: StateStore }, set
     async onOutcome(outcome: Outcome, compensated = false): Promise<void> {
       const signal = signalOf(outcome);
       if (!signal) return;
+      // A flow in dry-run writes nothing on the deal, its status included.
+      if (deps.modes && (await Promise.all([deps.modes.modeOf("orders.crmToOnec"), deps.modes.modeOf("orders.onecToCrm")])).some((v) => v.mode === "dry-run")) return;
       const dealId = outcome.subject.id;
       const cause = outcomeId(outcome);
       for (let attempt = 0; attempt < 10; attempt++) {

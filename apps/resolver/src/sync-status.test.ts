@@ -49,6 +49,7 @@ describe("signalOf", () => {
 
   it("ignores other records, the counterparty and delete commands, and CRM writes", () => {
     expect(signalOf(outcome({ subject: { system: "bitrix24", entity: "company", id: "7" } }))).toBeNull();
+    expect(signalOf(outcome({ messageId: `${outcome({}).messageId}:dry-run`, result: "retrying" }))).toBeNull();
     expect(signalOf(outcome({ messageId: "cmd:onec.order.delete:bitrix24:deal:7:x:y", result: "dead-lettered" }))).toBeNull();
     expect(signalOf(outcome({ stage: "crm-writer", messageId: "cmd:bitrix24.deal.status:7:abc", result: "applied" }))).toBeNull();
     expect(signalOf(outcome({ stage: "resolver", messageId: "chg:x", result: "commanded" }))).toEqual({ kind: "commanded" });

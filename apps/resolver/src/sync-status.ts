@@ -51,6 +51,8 @@ const ORDER_UPSERT = "cmd:onec.order.upsert:";
 /** The signal in an outcome about a CRM deal, or null when it says nothing about the status. */
 export function signalOf(outcome: Outcome): StatusSignal | null {
   if (outcome.subject.system !== "bitrix24" || outcome.subject.entity !== "deal") return null;
+  // What a dry-run would have done says nothing about the deal's exchange.
+  if (outcome.messageId.endsWith(":dry-run") || outcome.result === "dry-run") return null;
   if (outcome.stage === "onec-writer") {
     if (!outcome.messageId.startsWith(ORDER_UPSERT)) return null;
     if (outcome.result === "created" || outcome.result === "applied" || (outcome.result === "echo" && outcome.target !== null)) {
