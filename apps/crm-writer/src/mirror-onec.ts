@@ -6,6 +6,7 @@ import {
   permanent,
   crmCommandId,
   idOn,
+  linkedToExisting,
   retryable,
   type CrmCustomerUpsert,
   type CrmDealCreate,
@@ -96,7 +97,12 @@ export function createOnecMirror(deps: MirrorDeps) {
     // A create command (no sync view) for a customer linked meanwhile — its CRM record's own first
     // deal claimed the identity at the same moment and linked it — writes nothing: the pair's
     // reconcile keeps its fields under the ownership rules.
-    if (id && !command.syncView) return { id, created: false, detail: `${command.entity} ${id} is linked already (mapping ${pair.id}, ${pair.createdBy}); its pair's reconcile keeps its fields` };
+    if (id && !command.syncView) {
+      // A link made from this side may have been cut short after its confirm (a crash, a lost
+      // lease): linking again is idempotent and finishes it (ORIGIN_ID, the pair's recheck).
+      if (linkedToExisting(pair) && pair.sourceSystem === "onec") return linkCustomer(command, pair, id, pair.createdBy);
+      return { id, created: false, detail: `${command.entity} ${id} is linked already (mapping ${pair.id}, ${pair.createdBy}); its pair's reconcile keeps its fields` };
+    }
     if (id) {
       if (Object.keys(command.fields).length > 0) await client.call(`${method}.update`, { id, fields: await replaceMultiFields(method, id, command.fields) });
     } else {

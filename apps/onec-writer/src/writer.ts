@@ -10,6 +10,7 @@ import {
   describeWouldBeWrite,
   crmCommandId,
   idOn,
+  linkedToExisting,
   isHeld,
   isSyncError,
   permanent,
@@ -263,7 +264,12 @@ export function createOnecWriter(deps: WriterDeps) {
       // (which keeps its sync point) writes its fields, so a rename is written once, not twice.
       const body = command.decidedAgainst ? await counterpartyChanges(command, current) : {};
       if (!filledRef(current.Партнер_Key)) body.Партнер_Key = await ensurePartner(command);
-      return patchOwned(OnecSets.counterparty, "counterparty", current, body, command.decidedAgainst ? "counterparty" : "counterparty exists; its pair's reconcile keeps its fields");
+      // A link cut short after its confirm (a crash, a lost lease) is finished here: the marker, then the recheck.
+      const unfinishedLink = linkedToExisting(pair) && pair.sourceSystem === "bitrix24" ? markerAdded(current, customerInverseId(command.source)) : {};
+      Object.assign(body, unfinishedLink);
+      const applied = await patchOwned(OnecSets.counterparty, "counterparty", current, body, command.decidedAgainst ? "counterparty" : "counterparty exists; its pair's reconcile keeps its fields");
+      if (Object.keys(unfinishedLink).length > 0) await publishChange(bus.js, subjects, recheckEvent(command.source, `linked@${pair.id}`));
+      return applied;
     }
     const marker = customerInverseId(command.source);
     const whose = `${command.source.entity} ${command.source.id}`;

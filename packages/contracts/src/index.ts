@@ -126,6 +126,7 @@ export {
   ConflictsRecordRequestSchema,
   ConflictsRecordReplySchema,
   idOn,
+  linkedToExisting,
 } from "./mapping";
 export type { Mapping, ResolveRequest, ClaimRequest, ClaimReply, ConfirmRequest, LeaseRequest, LeaseReply, SyncState, Conflict } from "./mapping";
 export { DeadLetterSchema } from "./dead-letters";

@@ -155,3 +155,8 @@ export const ConflictsRecordReplySchema = z.object({ recorded: z.number().int() 
 export function idOn(mapping: Pick<Mapping, "sourceSystem" | "sourceId" | "targetId">, system: System): string | null {
   return mapping.sourceSystem === system ? mapping.sourceId : mapping.targetId;
 }
+
+/** The pair links a record that existed before Concord (found by business keys, or chosen by a person). */
+export function linkedToExisting(mapping: Pick<Mapping, "createdBy">): boolean {
+  return mapping.createdBy.startsWith("match:") || mapping.createdBy === "decision";
+}

@@ -15,6 +15,8 @@ import { createRandom, type Random } from "./prng";
  * * `certain`: one CRM company and one 1C counterparty with the same INN + KPP; CRM deals → linked (`match:innKpp`);
  * * `certainOnec`: the same, but 1C-born orders → the counterparty linked to the company;
  * * `both`: the same, a deal first and, once the pair exists, a 1C-born order on its counterparty;
+ * * `bothAtOnce`: the same, its first deal and its first 1C-born order at the same moment: both
+ *   directions claim the one identity → one pair, linked by keys, no decision;
  * * `branch`: the CRM company's KPP differs from the 1C counterparty's (same INN) → a new counterparty;
  * * `soleTrader`: a 12-digit INN and no KPP on both sides → linked (`match:inn`);
  * * `onecDuplicates`: one CRM company, two 1C counterparties with its INN + KPP → a decision;
@@ -22,8 +24,8 @@ import { createRandom, type Random } from "./prng";
  * * `crmDuplicateDeals`: the same, with deals on both companies → one is linked, the other waits
  *   (the only match is linked already), a decision.
  */
-export type LegacyKind = "certain" | "certainOnec" | "both" | "branch" | "soleTrader" | "onecDuplicates" | "crmDuplicates" | "crmDuplicateDeals";
-export const LEGACY_KINDS: readonly LegacyKind[] = ["certain", "certainOnec", "both", "branch", "soleTrader", "onecDuplicates", "crmDuplicates", "crmDuplicateDeals"];
+export type LegacyKind = "certain" | "certainOnec" | "both" | "bothAtOnce" | "branch" | "soleTrader" | "onecDuplicates" | "crmDuplicates" | "crmDuplicateDeals";
+export const LEGACY_KINDS: readonly LegacyKind[] = ["certain", "certainOnec", "both", "bothAtOnce", "branch", "soleTrader", "onecDuplicates", "crmDuplicates", "crmDuplicateDeals"];
 /** Kinds whose business keys cannot decide alone: a person must. */
 export const AMBIGUOUS_KINDS: ReadonlySet<LegacyKind> = new Set(["onecDuplicates", "crmDuplicates", "crmDuplicateDeals"]);
 
@@ -109,6 +111,10 @@ export function planLegacy(shares: LegacyShares, window: number, seed: number, a
       const stage = () => random.pick(["NEW", "PREPARATION", "EXECUTING"]);
       if (kind === "certainOnec" || kind === "crmDuplicates") {
         group.orders.push({ counterparty: 0, at: kind === "crmDuplicates" ? first() : early(), lines: lines(), afterPair: false });
+      } else if (kind === "bothAtOnce") {
+        const at = early();
+        group.deals.push({ company: 0, at, rows: rows(), stage: stage() });
+        group.orders.push({ counterparty: 0, at, lines: lines(), afterPair: false });
       } else if (kind === "crmDuplicateDeals") {
         // The first company's deal comes first; the second's some seconds later.
         const first = random.int(0, Math.round(window * 0.15));

@@ -159,7 +159,7 @@ export const profiles: Record<Profile["name"], Profile> = {
     existenceIntervalMs: 10_000,
     idleWatchMs: 15_000,
     // 12 deals and 5 1C orders on 12 legacy customers; 6 of them ambiguous (a person decides).
-    legacy: { certain: 2, certainOnec: 2, both: 1, branch: 1, soleTrader: 1, onecDuplicates: 3, crmDuplicates: 2, crmDuplicateDeals: 1, dealsPerCustomer: [1, 2], decisionDelayMs: [3_000, 30_000] },
+    legacy: { certain: 2, certainOnec: 2, both: 1, bothAtOnce: 2, branch: 1, soleTrader: 1, onecDuplicates: 3, crmDuplicates: 2, crmDuplicateDeals: 1, dealsPerCustomer: [1, 2], decisionDelayMs: [3_000, 30_000] },
   },
   long: {
     name: "long",
@@ -217,6 +217,6 @@ export const profiles: Record<Profile["name"], Profile> = {
     circuitProbeMaxMs: 60_000,
     existenceIntervalMs: 60_000,
     idleWatchMs: 60_000,
-    legacy: { certain: 60, certainOnec: 30, both: 15, branch: 10, soleTrader: 10, onecDuplicates: 25, crmDuplicates: 15, crmDuplicateDeals: 10, dealsPerCustomer: [1, 3], decisionDelayMs: [5_000, 180_000] },
+    legacy: { certain: 60, certainOnec: 30, both: 15, bothAtOnce: 15, branch: 10, soleTrader: 10, onecDuplicates: 25, crmDuplicates: 15, crmDuplicateDeals: 10, dealsPerCustomer: [1, 3], decisionDelayMs: [5_000, 180_000] },
   },
 };
