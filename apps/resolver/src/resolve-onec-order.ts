@@ -31,6 +31,10 @@ export function createOnecOrderResolver(deps: ResolverDeps) {
     const modes = await readDecisionModes(deps.modes, ["orders.onecToCrm", "orders.crmToOnec"], orderRef, event.action);
     const dryRun = modes.isDryRun("orders.onecToCrm");
     let pair = await mapping.resolve(orderRef, "bitrix24");
+    // This order's own mirror claimed, not yet confirmed: commanded already — or not, when a
+    // resolver died between its claim and its command (the long chaos run lost a deal so).
+    // Commanding it again is safe: the writer finds a deal made meanwhile by its ORIGIN_ID.
+    if (pair?.state === "claimed" && pair.sourceSystem === "onec" && pair.targetId === null && !pair.createAttemptedAt) pair = null;
     // Believe a source only after looking: a delete is applied only when 1C shows the order gone or marked.
     const onec = await readOnecOrder(deps, orderRef.id);
     const gone = onec.type !== "onec-order-snapshot" || onec.order.deleted;

@@ -68,3 +68,30 @@ it("updates the CRM product when its 1C master changes", async () => {
     return found.length === 1 && found[0]?.NAME === "Товар 7 (новое имя)" ? true : undefined;
   }, { timeoutMs: 30_000, what: "the new name on the CRM product" });
 });
+
+it("makes the deal of a 1C order whose mirror was claimed but never commanded (a resolver killed between the two)", async () => {
+  const product = (await t.onecRecords("Catalog_Номенклатура")).find((p) => p.Артикул === "SKU-006") as Rec;
+  const partner = await createInOnec("Catalog_Партнеры", { Description: "ООО Прерванное зеркало", Клиент: true, ЮрФизЛицо: "Компания" });
+  const counterparty = await createInOnec(COUNTERPARTY_SET, { Description: "ООО Прерванное зеркало", ЮрФизЛицо: "ЮрЛицо", Партнер_Key: partner.Ref_Key });
+  await waitQuiet(t);
+  // The order's notification is lost and its mirror's claim is there, as a resolver killed right
+  // after claiming leaves it: nothing was commanded.
+  await t.onecAdmin("faults", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ notifications: { dropRate: 1 }, seed: 9 }) });
+  let order: Rec;
+  try {
+    order = await createInOnec(ORDER_SET, managerOrder({ counterparty: counterparty.Ref_Key, partner: partner.Ref_Key }, "Заказ с прерванным зеркалом", [{ product: product.Ref_Key, quantity: 2, price: 150 }]));
+    await t.sql`insert into id_mapping (source_system, source_entity, source_id, target_system, target_entity, created_by) values ('onec', 'order', ${String(order.Ref_Key)}, 'bitrix24', 'deal', 'flow')`;
+  } finally {
+    await t.onecAdmin("faults", { method: "DELETE" });
+  }
+  // The next change of the order is decided again: the deal is made, once.
+  await t.onecAdmin(`records/${encodeURIComponent(ORDER_SET)}/${String(order.Ref_Key)}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ Комментарий: "Заказ с прерванным зеркалом (правка)" }) });
+  const deals = await waitFor(async () => {
+    const found = await list("crm.deal.list", { ORIGINATOR_ID: "1C", ORIGIN_ID: order.Ref_Key });
+    return found.length > 0 ? found : undefined;
+  }, { timeoutMs: 60_000, what: "the deal of the order whose mirror was cut short" });
+  await waitQuiet(t);
+  expect(await list("crm.deal.list", { ORIGINATOR_ID: "1C", ORIGIN_ID: order.Ref_Key })).toHaveLength(1);
+  const [pair] = await t.sql<Array<{ state: string; target_id: string | null }>>`select state, target_id from id_mapping where source_id = ${String(order.Ref_Key)}`;
+  expect(pair).toEqual({ state: "confirmed", target_id: String(deals[0]?.ID) });
+});
