@@ -166,7 +166,9 @@ export async function check(deps: CheckDeps): Promise<CheckReport> {
   const copies = workload.identity.copies;
   const copyRefs = new Set(copies.map((c) => c.ref.toLowerCase()));
   const onecBornOrders = [...workload.onecOrders, ...copies];
-  const onecBorn = new Set(onecBornOrders.map((o) => o.ref.toLowerCase()));
+  const inDoubt = new Set(workload.onecOrdersInDoubt);
+  // An order the workload created without hearing back is the workload's, found by its comment.
+  const onecBorn = new Set([...onecBornOrders.map((o) => o.ref.toLowerCase()), ...orders!.filter((o) => inDoubt.has(String(o.Комментарий))).map((o) => String(o.Ref_Key).toLowerCase())]);
   const notCopy = (o: Rec) => !copyRefs.has(String(o.Ref_Key).toLowerCase());
   const crmBornIds = new Set(workload.deals.map((d) => d.id));
 

@@ -325,6 +325,11 @@ export interface WorkloadResult {
   deals: Array<{ index: number; id: string; poisoned: boolean; legacy?: boolean }>;
   /** 1C-born orders that exist, with the 1C products the manager put on them (-1: on a legacy counterparty). */
   onecOrders: Array<{ index: number; ref: string; productRefs: string[]; legacy?: boolean }>;
+  /**
+   * Comments of 1C orders whose create got no answer (a timeout, a reset on an overloaded
+   * machine): the sandbox may have stored them — made by the workload, not by Concord.
+   */
+  onecOrdersInDoubt: string[];
   companiesCreated: number;
   counterpartiesCreated: number;
   onecProductsCreated: number;
@@ -428,6 +433,7 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
   const result: WorkloadResult = {
     deals: [],
     onecOrders: [],
+    onecOrdersInDoubt: [],
     companiesCreated: 0,
     counterpartiesCreated: 0,
     onecProductsCreated: 0,
@@ -573,7 +579,10 @@ export function createWorkload(plan: Plan, clients: Clients, profile: Profile, d
         lines.push(row);
       }
       const header = extras ? { НомерПоДаннымКлиента: extras.clientNumber, АдресДоставки: extras.deliveryAddress, ЖелаемаяДатаОтгрузки: extras.wantedShipDate, ЦенаВключаетНДС: extras.pricesIncludeVat } : {};
-      const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: cp.counterparty, Партнер_Key: cp.partner, Статус: spec.status, Комментарий: spec.comment, Товары: lines, ...header });
+      const order = await clients.onecCreate(ORDER_SET, { Контрагент_Key: cp.counterparty, Партнер_Key: cp.partner, Статус: spec.status, Комментарий: spec.comment, Товары: lines, ...header }).catch((error: unknown) => {
+        result.onecOrdersInDoubt.push(spec.comment);
+        throw error;
+      });
       const ref = String(order.Ref_Key);
       ledger.crmRows({ at: Date.now(), order: ref.toLowerCase(), skus: spec.lines.map((l) => l.sku) });
       if (extras) {
