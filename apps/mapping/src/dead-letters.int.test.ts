@@ -1,38 +1,10 @@
-import { createDlqClient, connectBus, publishDeadLetter, type Bus } from "@concord/bus";
-import { createSubjects, type DeadLetter } from "@concord/contracts";
-import { createLogger } from "@concord/telemetry";
-import { testDatabaseUrl, testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
-import postgres from "postgres";
-import { createApp } from "./app";
-import { mappingConfigSchema } from "./config";
+import { createDlqClient, publishDeadLetter } from "@concord/bus";
+import type { DeadLetter } from "@concord/contracts";
+import { waitFor } from "@concord/testkit";
+import { useMappingApp } from "./test-app";
 
-const namespace = uniqueNamespace("dlq");
-const subjects = createSubjects(namespace);
-const logger = createLogger("mapping-dlq-test", "error");
-let app: Awaited<ReturnType<typeof createApp>>;
-let bus: Bus;
-let sql: postgres.Sql;
-
-beforeAll(async () => {
-  const config = mappingConfigSchema.parse({
-    NATS_URL: testNatsUrl(),
-    CONCORD_NAMESPACE: namespace,
-    DATABASE_URL: testDatabaseUrl(),
-    DATABASE_SCHEMA: namespace,
-    MAPPING_HEALTH_PORT: "0",
-  });
-  app = await createApp(config, logger);
-  bus = await connectBus(testNatsUrl(), "dlq-test");
-  sql = postgres(testDatabaseUrl(), { max: 2, connection: { search_path: namespace }, onnotice: () => undefined });
-}, 30_000);
-
-afterAll(async () => {
-  await app?.stop();
-  for (const name of Object.values(subjects.streams)) await bus.jsm.streams.delete(name).catch(() => undefined);
-  await bus?.nc.close();
-  await sql?.unsafe(`drop schema if exists "${namespace}" cascade`);
-  await sql?.end();
-});
+const mapping = useMappingApp("dlq");
+const { subjects } = mapping;
 
 let seq = 100;
 function letter(overrides: { subject: string; data: unknown; code?: string; failureClass?: "business" | "pipeline"; retryOf?: string | null; at?: string }): DeadLetter {
@@ -56,15 +28,15 @@ function letter(overrides: { subject: string; data: unknown; code?: string; fail
 }
 
 const orderCommand = (dealId: string) => ({ v: 1, type: "onec.order.upsert", source: { system: "bitrix24", entity: "deal", id: dealId } });
-const rows = async () => sql<Array<{ id: number; retry_of: number | null; flow: string; system: string; entity: string; record_id: string; status: string }>>`
+const rows = async () => mapping.sql()<Array<{ id: number; retry_of: number | null; flow: string; system: string; entity: string; record_id: string; status: string }>>`
   select id, retry_of, flow, system, entity, record_id, status from dead_letters order by id`;
 
 it("records each DLQ message once, with its flow and source record", async () => {
   const first = letter({ subject: subjects.command("onec", "order"), data: orderCommand("7") });
-  await publishDeadLetter(bus.js, subjects, first);
-  await publishDeadLetter(bus.js, subjects, first); // the same dedupe id: stored once in the stream
+  await publishDeadLetter(mapping.bus().js, subjects, first);
+  await publishDeadLetter(mapping.bus().js, subjects, first); // the same dedupe id: stored once in the stream
   const event = letter({ subject: subjects.event("onec", "order"), data: { v: 1, type: "change", system: "onec", entity: "order", sourceId: "ref-1" }, code: "BAD_MESSAGE", failureClass: "pipeline" });
-  await publishDeadLetter(bus.js, subjects, event);
+  await publishDeadLetter(mapping.bus().js, subjects, event);
   const stored = await waitFor(async () => ((await rows()).length === 2 ? rows() : undefined), { what: "two dead letters recorded" });
   // Recorded concurrently: compare without regard to order.
   expect(stored.map((r) => [r.flow, r.system, r.entity, r.record_id, r.status]).sort()).toEqual([
@@ -73,20 +45,20 @@ it("records each DLQ message once, with its flow and source record", async () =>
   ]);
   // A redelivery of the same DLQ message (same stream sequence) is a no-op.
   const recorded = stored.find((r) => r.record_id === "7")!;
-  const [dlqSeq] = await sql<Array<{ dlq_stream_seq: number }>>`select dlq_stream_seq from dead_letters where id = ${recorded.id}`;
-  expect(await app.deadLetterStore.record(first, Number(dlqSeq!.dlq_stream_seq))).toBe(false);
+  const [dlqSeq] = await mapping.sql()<Array<{ dlq_stream_seq: number }>>`select dlq_stream_seq from dead_letters where id = ${recorded.id}`;
+  expect(await mapping.app().deadLetterStore.record(first, Number(dlqSeq!.dlq_stream_seq))).toBe(false);
   expect(await rows()).toHaveLength(2);
 });
 
 it("lists with filters, gets one with its retry chain, and marks it", async () => {
-  const dlq = createDlqClient(bus.nc, subjects);
+  const dlq = createDlqClient(mapping.bus().nc, subjects);
   const before = await dlq.list({});
   const original = before.deadLetters.find((d) => d.recordId === "7")!;
   expect(original).toMatchObject({ errorCode: "ONEC_REJECTED", failureClass: "business", errorMessage: "Недопустимый заказ", status: "open", retryOf: null });
 
   // The retry of dead letter `original` failed again: the bus carried Concord-Retry-Of into the record.
-  await publishDeadLetter(bus.js, subjects, letter({ subject: subjects.command("onec", "order"), data: orderCommand("7"), retryOf: String(original.id) }));
-  await publishDeadLetter(bus.js, subjects, letter({ subject: subjects.command("onec", "counterparty"), data: { v: 1, source: { system: "bitrix24", entity: "company", id: "3" } }, code: "PRODUCT_NOT_FOUND", at: "2020-01-01T00:00:00.000Z" }));
+  await publishDeadLetter(mapping.bus().js, subjects, letter({ subject: subjects.command("onec", "order"), data: orderCommand("7"), retryOf: String(original.id) }));
+  await publishDeadLetter(mapping.bus().js, subjects, letter({ subject: subjects.command("onec", "counterparty"), data: { v: 1, source: { system: "bitrix24", entity: "company", id: "3" } }, code: "PRODUCT_NOT_FOUND", at: "2020-01-01T00:00:00.000Z" }));
   await waitFor(async () => ((await rows()).length === 4 ? true : undefined), { what: "four dead letters" });
 
   expect((await dlq.list({ code: "PRODUCT_NOT_FOUND" })).deadLetters.map((d) => d.flow)).toEqual(["bitrix24.company→onec.counterparty"]);
@@ -122,7 +94,7 @@ it("lists with filters, gets one with its retry chain, and marks it", async () =
 });
 
 it("keeps the audit trail: every entry stored, listed newest first by record or actor (issue 12)", async () => {
-  const dlq = createDlqClient(bus.nc, subjects);
+  const dlq = createDlqClient(mapping.bus().nc, subjects);
   const base = { role: "operator" as const, result: "ok" as const, traceId: null };
   await dlq.audit({ ...base, at: "2026-05-01T10:00:00.000Z", actor: "alice", action: "dlq.retry", targetKind: "dead-letter", targetId: "41", detail: "republished" });
   await dlq.audit({ ...base, at: "2026-05-01T10:05:00.000Z", actor: "bob", action: "dlq.discard", targetKind: "dead-letter", targetId: "41", detail: "duplicate order" });
@@ -133,6 +105,6 @@ it("keeps the audit trail: every entry stored, listed newest first by record or 
     ["alice", "dlq.retry", "republished"],
   ]);
   expect((await dlq.auditList({ actor: "alice" })).entries.map((e) => e.targetId)).toEqual(["bitrix24:deal:7", "41"]);
-  const [row] = await sql<Array<{ n: string }>>`select count(*)::text as n from audit_log`;
+  const [row] = await mapping.sql()<Array<{ n: string }>>`select count(*)::text as n from audit_log`;
   expect(row?.n).toBe("3");
 });

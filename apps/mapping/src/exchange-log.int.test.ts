@@ -1,45 +1,16 @@
-import { connectBus, reportOutcome, requestRpc, type Bus } from "@concord/bus";
-import { ExchangeListReplySchema, createSubjects } from "@concord/contracts";
+import { reportOutcome, requestRpc } from "@concord/bus";
+import { ExchangeListReplySchema } from "@concord/contracts";
 import { collectCalls, createLogger, masker, recordTargetCall } from "@concord/telemetry";
-import { testDatabaseUrl, testNatsUrl, uniqueNamespace, waitFor } from "@concord/testkit";
-import postgres from "postgres";
-import { createApp } from "./app";
-import { mappingConfigSchema } from "./config";
+import { waitFor } from "@concord/testkit";
 import { pruneExchangeLog } from "./exchange-log";
+import { useMappingApp } from "./test-app";
 
-const namespace = uniqueNamespace("xlog");
-const subjects = createSubjects(namespace);
 const logger = createLogger("exchange-log-test", "error");
 const TOKEN = "xlog-webhook-token-9f2c1a";
 const PASSWORD = "xlog-1c-password-77aa";
-let app: Awaited<ReturnType<typeof createApp>>;
-let bus: Bus;
-let sql: postgres.Sql;
-
-beforeAll(async () => {
-  masker.addSecrets([PASSWORD]);
-  const config = mappingConfigSchema.parse({
-    NATS_URL: testNatsUrl(),
-    CONCORD_NAMESPACE: namespace,
-    DATABASE_URL: testDatabaseUrl(),
-    DATABASE_SCHEMA: namespace,
-    MAPPING_HEALTH_PORT: "0",
-    // The periodic run stays out of the way: the test runs the retention itself.
-    EXCHANGE_LOG_RETENTION_DAYS: "1",
-    EXCHANGE_LOG_RETENTION_INTERVAL_MS: "3600000",
-  });
-  app = await createApp(config, logger);
-  bus = await connectBus(testNatsUrl(), "xlog-test");
-  sql = postgres(testDatabaseUrl(), { max: 4, connection: { search_path: namespace }, onnotice: () => undefined });
-}, 30_000);
-
-afterAll(async () => {
-  await app?.stop();
-  for (const name of Object.values(subjects.streams)) await bus.jsm.streams.delete(name).catch(() => undefined);
-  await bus?.nc.close();
-  await sql?.unsafe(`drop schema if exists "${namespace}" cascade`);
-  await sql?.end();
-});
+// The periodic run stays out of the way: the test runs the retention itself.
+const mapping = useMappingApp("xlog", { EXCHANGE_LOG_RETENTION_DAYS: "1", EXCHANGE_LOG_RETENTION_INTERVAL_MS: "3600000" }, () => masker.addSecrets([PASSWORD]));
+const { subjects } = mapping;
 
 it("records the target calls a writer made for a message on the outcome's row, masked, and lists them", async () => {
   // As the consumer runs a delivery: the clients record each call, the outcome carries them.
@@ -48,21 +19,21 @@ it("records the target calls a writer made for a message on the outcome's row, m
     recordTargetCall({ target: "onec", call: "POST Document_ЗаказКлиента", status: 503, durationMs: 30, attempt: 1, error: `1c POST: HTTP 503 http://concord:${PASSWORD}@1c.local/odata` });
     recordTargetCall({ target: "bitrix24", call: "crm.deal.get", status: null, durationMs: 5000, attempt: 2, error: `timeout https://p.bitrix24.ru/rest/1/${TOKEN}/crm.deal.get.json` });
     await reportOutcome(
-      bus.js,
+      mapping.bus().js,
       subjects,
       { stage: "onec-writer", messageId: "cmd:xlog:1", subject: { system: "bitrix24", entity: "deal", id: "901" }, target: null, result: "retrying", detail: "1C answered 503", attempts: 1, durationMs: 5042 },
       logger,
     );
     // Each call goes with one outcome: the next report of the same delivery carries none.
     await reportOutcome(
-      bus.js,
+      mapping.bus().js,
       subjects,
       { stage: "onec-writer", messageId: "cmd:xlog:1", subject: { system: "bitrix24", entity: "deal", id: "901" }, target: null, result: "skipped", detail: "x", attempts: 2, durationMs: 1 },
       logger,
     );
   });
   const rows = await waitFor(async () => {
-    const found = await sql<Array<{ result: string; calls: Array<Record<string, unknown>> }>>`
+    const found = await mapping.sql()<Array<{ result: string; calls: Array<Record<string, unknown>> }>>`
       select result, calls from exchange_log where record_id = '901' order by id`;
     return found.length === 2 ? found : undefined;
   }, { timeoutMs: 10_000, what: "both outcomes in the exchange log" });
@@ -80,32 +51,32 @@ it("records the target calls a writer made for a message on the outcome's row, m
   expect(text).toContain("HTTP 503");
 
   // The console's listing (exchange.list) shows them too.
-  const reply = await requestRpc(bus.nc, subjects.rpc.exchangeList, { result: "retrying", limit: 10 }, ExchangeListReplySchema);
+  const reply = await requestRpc(mapping.bus().nc, subjects.rpc.exchangeList, { result: "retrying", limit: 10 }, ExchangeListReplySchema);
   expect(reply.entries[0]?.calls).toHaveLength(3);
 });
 
 it("deletes rows older than the retention in batches, one replica at a time, and keeps the rest", async () => {
   const old = new Date(Date.now() - 3 * 86_400_000);
-  await sql`
+  await mapping.sql()`
     insert into exchange_log (outcome_id, at, stage, message_id, system, entity, record_id, result, detail, attempts, duration_ms, calls)
     select 'old:' || g, ${old}, 'onec-writer', 'm' || g, 'bitrix24', 'deal', 'r' || g, 'applied', '', 1, 1, '[]'::jsonb from generate_series(1, 53) g`;
-  const [before] = await sql<Array<{ n: number }>>`select count(*)::int as n from exchange_log`;
+  const [before] = await mapping.sql()<Array<{ n: number }>>`select count(*)::int as n from exchange_log`;
 
   // Two replicas at once, 10 rows per transaction: together they delete each old row once.
   const cutoff = new Date(Date.now() - 86_400_000);
-  const runs = await Promise.all([pruneExchangeLog(sql, cutoff, 10), pruneExchangeLog(sql, cutoff, 10)]);
-  const [after] = await sql<Array<{ n: number; oldest: Date }>>`select count(*)::int as n, min(at) as oldest from exchange_log`;
+  const runs = await Promise.all([pruneExchangeLog(mapping.sql(), cutoff, 10), pruneExchangeLog(mapping.sql(), cutoff, 10)]);
+  const [after] = await mapping.sql()<Array<{ n: number; oldest: Date }>>`select count(*)::int as n, min(at) as oldest from exchange_log`;
   expect((before?.n ?? 0) - (after?.n ?? 0)).toBe(53);
   expect(runs[0].deleted + runs[1].deleted).toBeLessThanOrEqual(53);
   expect(new Date(after?.oldest ?? 0).getTime()).toBeGreaterThan(cutoff.getTime());
   // Whatever a skipping replica left, the next run finds nothing more to do.
-  expect(await pruneExchangeLog(sql, cutoff, 10)).toEqual({ deleted: 0, skipped: false });
+  expect(await pruneExchangeLog(mapping.sql(), cutoff, 10)).toEqual({ deleted: 0, skipped: false });
 
   // The service's own schedule runs the same (EXCHANGE_LOG_RETENTION_DAYS=1).
-  await sql`
+  await mapping.sql()`
     insert into exchange_log (outcome_id, at, stage, message_id, system, entity, record_id, result, detail, attempts, duration_ms)
     values ('old:scheduled', ${old}, 'resolver', 'm', 'bitrix24', 'deal', 'r', 'commanded', '', 1, 1)`;
-  await app.retention?.runNow();
-  const [left] = await sql<Array<{ n: number }>>`select count(*)::int as n from exchange_log where outcome_id = 'old:scheduled'`;
+  await mapping.app().retention?.runNow();
+  const [left] = await mapping.sql()<Array<{ n: number }>>`select count(*)::int as n from exchange_log where outcome_id = 'old:scheduled'`;
   expect(left?.n).toBe(0);
 });
