@@ -1,22 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { alertDeliveries, alerts, type Database } from "@concord/db";
+import type { AlertView } from "@concord/contracts";
 import { alertKey, type ActiveAlert, type AlertRule, type Condition, type Notice } from "./alerts-logic";
-
-/** An alert as the console API shows it. */
-export interface AlertView {
-  id: number;
-  key: string;
-  rule: string;
-  subject: string;
-  status: "active" | "resolved";
-  summary: string;
-  details: Record<string, unknown>;
-  firedAt: string;
-  lastSeenAt: string;
-  resolvedAt: string | null;
-  notices: number;
-  deliveries: Array<{ channel: string; notice: string; sequence: number; status: string; attempts: number; lastError: string | null; sentAt: string | null }>;
-}
 
 export interface DueDelivery {
   id: number;

@@ -8,7 +8,8 @@ import { alertSecrets, loadAlertsConfig, type AlertsSettings } from "./alerts-co
 import { createSender, type Send } from "./alerts-channels";
 import { createAlertEvaluator, type AlertEvaluator } from "./alerts-evaluator";
 import { createChecks } from "./alerts-sources";
-import { createAlertStore, type AlertView } from "./alerts-store";
+import type { AlertView } from "@concord/contracts";
+import { createAlertStore } from "./alerts-store";
 
 export const AlertsQuerySchema = z.strictObject({
   status: z.enum(["active", "resolved", "all"]).default("active"),

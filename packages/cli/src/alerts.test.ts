@@ -1,4 +1,5 @@
-import { formatAlerts, type AlertView } from "./alerts";
+import type { AlertView } from "@concord/contracts";
+import { formatAlerts } from "./alerts";
 
 const alert: AlertView = {
   id: 3,
@@ -7,11 +8,14 @@ const alert: AlertView = {
   subject: "bitrix24.deal.42",
   status: "active",
   summary: "bitrix24 deal 42 is dead-lettered in flow bitrix24.deal→onec.order:\nONEC_REJECTED the order was rejected",
+  details: {},
   firedAt: "2026-12-01T10:00:00.000Z",
+  lastSeenAt: "2026-12-01T10:05:00.000Z",
   resolvedAt: null,
+  notices: 1,
   deliveries: [
-    { channel: "hook", notice: "fired", status: "sent", attempts: 1, lastError: null },
-    { channel: "tg", notice: "fired", status: "pending", attempts: 2, lastError: "tg: Telegram answered HTTP 502" },
+    { channel: "hook", notice: "fired", sequence: 1, status: "sent", attempts: 1, lastError: null, sentAt: "2026-12-01T10:00:01.000Z" },
+    { channel: "tg", notice: "fired", sequence: 1, status: "pending", attempts: 2, lastError: "tg: Telegram answered HTTP 502", sentAt: null },
   ],
 };
 

@@ -1,18 +1,6 @@
 import type { Command } from "commander";
+import type { AlertView } from "@concord/contracts";
 import type { ConsoleClient } from "./client";
-
-/** An alert as GET /api/alerts returns it (apps/console/src/alerts-store.ts). */
-export interface AlertView {
-  id: number;
-  key: string;
-  rule: string;
-  subject: string;
-  status: "active" | "resolved";
-  summary: string;
-  firedAt: string;
-  resolvedAt: string | null;
-  deliveries: Array<{ channel: string; notice: string; status: string; attempts: number; lastError: string | null }>;
-}
 
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 

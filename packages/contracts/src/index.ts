@@ -199,3 +199,4 @@ export { VAT_RATES, vatPercent } from "./vat";
 export type { VatRate } from "./vat";
 export { ErrorCatalog, catalogEntry, classifyError, isCatalogued } from "./error-catalog";
 export type { ErrorCode, ErrorEntry, ErrorKind, ErrorScope, CircuitTrip } from "./error-catalog";
+export type { AlertView } from "./alerts";
