@@ -107,7 +107,8 @@ describe("a found record's own pair", () => {
     expect(candidateStanding(x, claimOfX({ lastSeenAt: new Date(now - CLAIM_WAIT_MS - 1).toISOString() }), company, 20, now)).toEqual({ kind: "free" });
   });
   it("holds the command (no retry budget spent) while it waits", async () => {
-    await expect(linkedToOf(x, company, 20, async () => claimOfX())).rejects.toBeInstanceOf(HeldForDecision);
+    // linkedToOf reads the clock: a claim renewed just now.
+    await expect(linkedToOf(x, company, 20, async () => claimOfX({ lastSeenAt: new Date().toISOString() }))).rejects.toBeInstanceOf(HeldForDecision);
     await expect(linkedToOf(x, company, 20, async () => claimOfX({ targetId: "18", state: "confirmed" }))).resolves.toBe("bitrix24 company 18");
     await expect(linkedToOf(x, company, 20, async () => null)).resolves.toBeNull();
   });
