@@ -15,7 +15,7 @@ import {
 import { publishJson } from "@concord/bus";
 import { customerKind, customerSummary, matchRequest, statusToStage } from "@concord/policy";
 import type { ResolverDeps } from "./resolve-deal";
-import { unitPaid } from "./order-view";
+import { unitPaid } from "@concord/reconcile";
 import { allLive, type DecisionModes } from "./dry-run";
 import { statusText } from "./sync-status";
 

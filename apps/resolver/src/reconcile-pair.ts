@@ -19,11 +19,9 @@ import {
 } from "@concord/contracts";
 import { publishJson, requestRpc, type Bus, type MappingClient } from "@concord/bus";
 import { stageToStatus, type Policy } from "@concord/policy";
-import { crmOrderView, onecOrderView, unitPaid, type OrderView } from "./order-view";
-import { reconcileOrder } from "./order-reconcile";
+import { crmOrderView, onecOrderView, unitPaid, type OrderView, reconcileOrder, learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "@concord/reconcile";
 import { projectDeal } from "./projection";
 import { allLive, type DecisionModes } from "./dry-run";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 
 export interface PairDeps {
   bus: Bus;

@@ -14,9 +14,8 @@ import {
   type SourceVersion,
 } from "@concord/contracts";
 import { publishJson, reportOutcome, requestRpc, type MessageContext } from "@concord/bus";
-import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView } from "./customer-reconcile";
+import { crmCustomerView, onecCustomerView, reconcileCustomer, type CustomerView, learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "@concord/reconcile";
 import type { ResolverDeps } from "./resolve-deal";
-import { learnStoredForms, readPairState, recordAgreement, recordConflicts, standingStoredForms, storedFormsNote } from "./pair-state";
 import { waitForEventSecond } from "./settle";
 import { readDecisionModes } from "./dry-run";
 
