@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { decisions, idMapping, type Database } from "@concord/db";
-import { permanent, type Candidate, type Decision, type DecisionDecideRequest } from "@concord/contracts";
+import { flowOrigins, permanent, type Candidate, type Decision, type DecisionDecideRequest } from "@concord/contracts";
 
 type Row = typeof decisions.$inferSelect;
 
@@ -111,6 +111,9 @@ export function createDecisionStore(db: Database) {
 
 type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+/** Only customers are matched by keys, so only their pairs can have decisions. */
+const customerEntities: ReadonlySet<string> = new Set(flowOrigins.customers.map((o) => o.entity));
+
 /**
  * A pair was just confirmed: its target record may have its own claim toward the pair's source
  * system, waiting for a decision (its first change from the other side came at the same time).
@@ -119,7 +122,8 @@ type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
  * the confirmed pair.
  */
 export async function supersedeDecisionsOf(tx: Transaction, confirmed: typeof idMapping.$inferSelect): Promise<number> {
-  if (!confirmed.targetId) return 0;
+  // An order's or a product's confirm costs nothing here.
+  if (!confirmed.targetId || !customerEntities.has(confirmed.targetEntity)) return 0;
   const claims = tx
     .select({ id: idMapping.id })
     .from(idMapping)
@@ -127,7 +131,8 @@ export async function supersedeDecisionsOf(tx: Transaction, confirmed: typeof id
       and(
         eq(idMapping.sourceSystem, confirmed.targetSystem),
         eq(idMapping.sourceEntity, confirmed.targetEntity),
-        sql`lower(${idMapping.sourceId}) = lower(${confirmed.targetId})`,
+        // Exact, as every lookup of the store (ids are kept as the source gives them): the source key's index serves it.
+        eq(idMapping.sourceId, confirmed.targetId),
         eq(idMapping.targetSystem, confirmed.sourceSystem),
         isNull(idMapping.targetId),
         // A create already sent is in doubt: its outcome, not this pair, settles that claim.
