@@ -13,7 +13,9 @@ async function resetDemoState(config: SystemConfig) {
   await sql.end();
   const nc = await connect({ servers: config.natsUrl });
   const jsm = await jetstreamManager(nc);
-  for (const stream of Object.values(createSubjects(config.namespace).streams)) await jsm.streams.delete(stream).catch(() => false);
+  const subjects = createSubjects(config.namespace);
+  // The shared state too (sweep cursors, each deal's sync status, circuits…): the sandboxes reuse ids.
+  for (const stream of [...Object.values(subjects.streams), `KV_${subjects.stateBucket}`]) await jsm.streams.delete(stream).catch(() => false);
   await nc.close();
 }
 

@@ -14,7 +14,7 @@ import { createBitrix24Client, type Bitrix24Client } from "./client";
 jest.setTimeout(180_000);
 
 const subjects = createSubjects(uniqueNamespace("b24rl"));
-const stateBucket = subjects.streams.events.replace(/_EVENTS$/, "_STATE");
+const stateBucket = subjects.stateBucket;
 const logger = createLogger("bitrix24-rate-limit-test", "error");
 const TOKEN = "rate-limit-test-token";
 

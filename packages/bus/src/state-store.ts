@@ -27,7 +27,7 @@ const isRevisionConflict = (error: unknown) =>
   (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 
 export async function openStateStore(bus: Bus, subjects: Subjects): Promise<StateStore> {
-  const kv: KV = await new Kvm(bus.nc).create(`${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`, { history: 1 });
+  const kv: KV = await new Kvm(bus.nc).create(subjects.stateBucket, { history: 1 });
   const getJson = async <T>(key: string) => {
     const entry = await kv.get(key);
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return null;

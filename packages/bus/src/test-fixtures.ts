@@ -26,7 +26,7 @@ export function useTestBus(name: string): { subjects: Subjects; bus: () => Bus; 
   afterAll(async () => {
     if (!bus) return;
     for (const stream of Object.values(subjects.streams)) await bus.jsm.streams.delete(stream).catch(() => undefined);
-    await bus.jsm.streams.delete(`KV_${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`).catch(() => undefined);
+    await bus.jsm.streams.delete(`KV_${subjects.stateBucket}`).catch(() => undefined);
     await bus.nc.close();
   });
   const ready = <T>(value: T | undefined): T => {
@@ -54,7 +54,7 @@ export function useTestStateStores(name: string): () => Promise<StateStore> {
   return async () => {
     if (!bus) throw new Error("the test bus is not set up yet (use it inside a test)");
     const subjects = createSubjects(uniqueNamespace(name));
-    buckets.push(`${subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`);
+    buckets.push(subjects.stateBucket);
     return openStateStore(bus, subjects);
   };
 }

@@ -7,6 +7,8 @@ import type { Entity, System } from "./systems";
 export interface Subjects {
   readonly namespace: string;
   readonly streams: { readonly events: string; readonly commands: string; readonly outcomes: string; readonly dlq: string };
+  /** The NATS KV bucket of the namespace's shared state (sweep cursors, flow modes, leases…); its stream is `KV_<bucket>`. */
+  readonly stateBucket: string;
   event(system: System, entity: Entity): string;
   command(system: System, entity: Entity): string;
   outcome(system: System, entity: Entity): string;
@@ -62,6 +64,7 @@ export function createSubjects(namespace = "concord"): Subjects {
       outcomes: `${prefix}_OUTCOMES`,
       dlq: `${prefix}_DLQ`,
     },
+    stateBucket: `${prefix}_STATE`,
     event: (system, entity) => `${ns}.events.${system}.${entity}`,
     command: (system, entity) => `${ns}.commands.${system}.${entity}`,
     outcome: (system, entity) => `${ns}.outcomes.${system}.${entity}`,

@@ -65,7 +65,7 @@ it("a 1C sweep that lost its kept versions does not absorb a change made meanwhi
   try {
     // Edited, and right after it the state bucket's sweep keys are gone (a new NATS, a bucket
     // restored from an old backup): the next sweep starts from nothing.
-    const bucket = `${t.subjects.streams.events.replace(/_EVENTS$/, "")}_STATE`;
+    const bucket = t.subjects.stateBucket;
     await editInOnec(t, COUNTERPARTY_SET, counterpartyRef, { ИНН: "5001234567", КПП: "500101001" });
     await t.jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.sweep.onec.counterparty.>` });
     await waitFor(async () => {
