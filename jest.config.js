@@ -1,9 +1,14 @@
 // One jest run, three projects: `unit` (pure logic), `integration` (real NATS, PostgreSQL,
 // sandboxes over HTTP; one app or package at a time), `e2e` (the whole system as processes).
+// The console's pages are TSX rendered on the server with preact (tsconfig.base.json: jsx).
 const transform = {
   "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
+  "^.+\\.tsx$": [
+    "@swc/jest",
+    { jsc: { parser: { syntax: "typescript", tsx: true }, transform: { react: { runtime: "automatic", importSource: "preact" } }, target: "es2022" }, module: { type: "commonjs" } },
+  ],
 };
-const common = { transform, testEnvironment: "node", moduleFileExtensions: ["ts", "js", "json"] };
+const common = { transform, testEnvironment: "node", moduleFileExtensions: ["ts", "tsx", "js", "json"] };
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import express, { type ErrorRequestHandler, type Express, type Response } from "express";
+import express, { type ErrorRequestHandler, type Express, type Response, type Router } from "express";
 import type { z } from "zod";
 import { connectBus, createDecisionClient, createDlqClient, createExchangeClient, createFlowModes, ensureStreams, openStateStore, requestCircuits } from "@concord/bus";
 import { createSubjects, isSyncError } from "@concord/contracts";
@@ -17,6 +17,8 @@ import { DecideBodySchema, DecisionsQuerySchema, type Decisions } from "./decisi
 import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, type FlowOperations } from "./flows";
 import { ReconcileQuerySchema, ReconcileRunsQuerySchema, createReconcileReader, type ReconcileReader } from "./reconcile";
 import { AlertsQuerySchema, createAlerting, loadAlertsConfig, type Alerting, type AlertsReader } from "./alerts";
+import { connectDb, migrateDb, type DbHandle } from "@concord/db";
+import { createWebConsole } from "./web";
 
 export interface ServerOptions {
   /** Every accepted API token, named, with its role. */
@@ -35,6 +37,8 @@ export interface ServerOptions {
   reconcile?: ReconcileReader;
   /** Alerts (GET /api/alerts); absent when CONSOLE_ALERTS_FILE is unset. */
   alerts?: AlertsReader;
+  /** The web console's pages (createWebRouter), served at / beside /api; absent without CONSOLE_USERS. */
+  web?: Router | undefined;
   logger: Logger;
 }
 
@@ -204,6 +208,7 @@ export function createServer(options: ServerOptions): Express {
   }
   api.use((_req, res) => send(res, 404, { error: "not found" }));
   app.use("/api", api);
+  if (options.web) app.use(options.web);
   app.use((_req, res) => send(res, 404, { error: "not found" }));
 
   const errors: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
@@ -254,9 +259,22 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
     alerting.evaluator.start();
     logger.info("alerts evaluated", { file: config.CONSOLE_ALERTS_FILE, rules: Object.keys(settings.rules), channels: settings.channels.map((c) => `${c.name} (${c.type})`) });
   }
-  const server: Server = createHttpServer(
-    createServer({ tokens, operations, audit, ready, logger, flows, decisions, reconcile, alerts: alerting, circuits: () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS) }),
-  );
+  const circuits = () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
+  // The web console: pages for people, signed in as CONSOLE_USERS; they read Concord's tables.
+  let webDb: DbHandle | undefined;
+  let web: Router | undefined;
+  if (config.CONSOLE_USERS && config.DATABASE_URL) {
+    await migrateDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
+    webDb = connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA, 3);
+    web = await createWebConsole({
+      config,
+      users: config.CONSOLE_USERS,
+      logger,
+      data: { db: webDb.db, bus, subjects, operations, audit, flows, decisions, circuits, alerts: alerting, links: { bitrix24: config.CONSOLE_BITRIX24_URL, onec: config.CONSOLE_ONEC_URL, trace: config.CONSOLE_TRACE_URL } },
+    });
+    logger.info("web console on", { users: config.CONSOLE_USERS.map((u) => `${u.name} (${u.role})`) });
+  }
+  const server: Server = createHttpServer(createServer({ tokens, operations, audit, ready, logger, flows, decisions, reconcile, alerts: alerting, circuits, web }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.CONSOLE_PORT, config.CONSOLE_HOST, () => resolve());
@@ -274,6 +292,7 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
       await closed;
       // The evaluator's round ends before the bus drains (it reads consumers and circuits over it).
       await alerting?.stop();
+      await webDb?.close();
       await bus.nc.drain();
     },
   };

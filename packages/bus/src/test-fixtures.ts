@@ -27,6 +27,7 @@ export function useTestBus(name: string): { subjects: Subjects; bus: () => Bus; 
     if (!bus) return;
     for (const stream of Object.values(subjects.streams)) await bus.jsm.streams.delete(stream).catch(() => undefined);
     await bus.jsm.streams.delete(`KV_${subjects.stateBucket}`).catch(() => undefined);
+    await bus.jsm.streams.delete(`KV_${subjects.sessionsBucket}`).catch(() => undefined);
     await bus.nc.close();
   });
   const ready = <T>(value: T | undefined): T => {

@@ -18,7 +18,7 @@ export function roleAllows(role: Role, needed: Role): boolean {
 
 /** What people do that changes something: each is one audit entry. */
 export const AuditActionSchema = z
-  .enum(["dlq.retry", "dlq.retry-bulk", "dlq.discard", "resync", "decision", "flow.change", "token.change", "user.change"])
+  .enum(["dlq.retry", "dlq.retry-bulk", "dlq.discard", "resync", "decision", "flow.change", "token.change", "user.change", "sign-in", "sign-out", "failure-group"])
   .describe("The operator or admin action");
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -26,10 +26,10 @@ export type AuditAction = z.infer<typeof AuditActionSchema>;
 export const AuditEntrySchema = z.object({
   id: z.number().int().positive().describe("Audit entry id"),
   at: InstantSchema.describe("When the action was requested"),
-  actor: z.string().min(1).max(100).describe("Name of the API token (or, later, the user) that acted"),
+  actor: z.string().min(1).max(100).describe("Name of the API token or of the console user that acted"),
   role: RoleSchema.describe("The actor's role at the time"),
   action: AuditActionSchema,
-  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow"]).describe("What the action was on"),
+  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow", "user", "failure-group"]).describe("What the action was on"),
   targetId: z.string().max(500).describe("Dead letter id, `system:entity:id`, the bulk filter as JSON, a decision id, or a flow name"),
   result: z.enum(["ok", "failed"]).describe("Whether the action succeeded"),
   detail: z.string().max(2000).describe("What came of it (masked): the new message id, the reason, the error"),
@@ -42,7 +42,7 @@ export type AuditRecordRequest = z.infer<typeof AuditRecordRequestSchema>;
 export const AuditRecordReplySchema = z.object({ entry: AuditEntrySchema });
 
 export const AuditListRequestSchema = z.object({
-  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow"]).optional(),
+  targetKind: z.enum(["dead-letter", "record", "filter", "decision", "flow", "user", "failure-group"]).optional(),
   targetId: z.string().max(500).optional(),
   actor: z.string().max(100).optional(),
   limit: z.number().int().min(1).max(1000).default(100),

@@ -9,6 +9,8 @@ export interface Subjects {
   readonly streams: { readonly events: string; readonly commands: string; readonly outcomes: string; readonly dlq: string };
   /** The NATS KV bucket of the namespace's shared state (sweep cursors, flow modes, leases…); its stream is `KV_<bucket>`. */
   readonly stateBucket: string;
+  /** NATS KV bucket of the web console's sessions (shared by its replicas, expired by TTL). */
+  readonly sessionsBucket: string;
   event(system: System, entity: Entity): string;
   command(system: System, entity: Entity): string;
   outcome(system: System, entity: Entity): string;
@@ -65,6 +67,7 @@ export function createSubjects(namespace = "concord"): Subjects {
       dlq: `${prefix}_DLQ`,
     },
     stateBucket: `${prefix}_STATE`,
+    sessionsBucket: `${prefix}_CONSOLE_SESSIONS`,
     event: (system, entity) => `${ns}.events.${system}.${entity}`,
     command: (system, entity) => `${ns}.commands.${system}.${entity}`,
     outcome: (system, entity) => `${ns}.outcomes.${system}.${entity}`,

@@ -1,0 +1,137 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { useTestBus } from "@concord/bus/testing";
+import { createLogger } from "@concord/telemetry";
+import { PassThrough } from "node:stream";
+import express from "express";
+import { createAuditTrail } from "../audit";
+import { fakeAuditBackend } from "../testing-fakes";
+import { requireWebRole, createWebRouter } from "./router";
+import { openSessionStore } from "./sessions";
+import { hashPassword, type ConsoleUser } from "./users";
+
+// Sessions in the real NATS KV; the audit trail in memory (mapping is not what is tested here).
+const testBus = useTestBus("websignin");
+const backend = fakeAuditBackend();
+let server: Server;
+let base: string;
+let users: ConsoleUser[];
+
+beforeAll(async () => {
+  users = [
+    { name: "anna", role: "operator", passwordHash: await hashPassword("anna-password-1", 4) },
+    { name: "boris", role: "viewer", passwordHash: await hashPassword("boris-password-1", 4) },
+  ];
+  const logger = createLogger("console-test", "error", new PassThrough());
+  const sessions = await openSessionStore(testBus.bus(), testBus.subjects.sessionsBucket, { idleMs: 60_000, maxAgeMs: 3_600_000 });
+  const web = createWebRouter({
+    users,
+    sessions,
+    audit: createAuditTrail(backend, logger),
+    logger,
+    timeZone: "Europe/Moscow",
+    secureCookies: false,
+    pages: [
+      (router) => {
+        router.get("/", (_req, res) => void res.type("text").send(`home of ${res.locals.caller.name}`));
+        router.post("/act", requireWebRole("operator"), (_req, res) => void res.type("text").send("acted"));
+      },
+    ],
+  });
+  const app = express();
+  app.use(web);
+  server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+/** A tiny cookie jar: what a browser would keep between requests. */
+class Browser {
+  cookies = new Map<string, string>();
+  async fetch(path: string, init: RequestInit = {}) {
+    const res = await fetch(`${base}${path}`, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const [name = "", value = ""] = pair.split("=");
+      if (value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+  async form(path: string, fields: Record<string, string>) {
+    return this.fetch(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+  }
+  async signIn(user: string, password: string) {
+    const page = await (await this.fetch("/login")).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
+    return this.form("/login", { _csrf: csrf, user, password, next: "/" });
+  }
+  async csrf() {
+    const page = await (await this.fetch("/login")).text();
+    return /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
+  }
+}
+
+it("shows nothing signed out: a page redirects to sign-in, a form is refused", async () => {
+  const b = new Browser();
+  const res = await b.fetch("/records?q=42");
+  expect(res.status).toBe(303);
+  expect(res.headers.get("location")).toBe("/login?next=%2Frecords%3Fq%3D42");
+  expect((await b.form("/act", { _csrf: "x" })).status).toBe(401);
+});
+
+it("signs in with the right password only, and records it in the audit trail", async () => {
+  const b = new Browser();
+  const wrong = await b.signIn("anna", "not-her-password");
+  expect(wrong.status).toBe(401);
+  expect(await wrong.text()).toContain("wrong password");
+  expect((await b.signIn("nobody", "anna-password-1")).status).toBe(401);
+  const russian = await b.fetch("/login", { headers: { "accept-language": "ru-RU,ru;q=0.9,en;q=0.5" } });
+  expect(await russian.text()).toContain("Пароль");
+  const right = await b.signIn("Anna", "anna-password-1");
+  expect(right.status).toBe(303);
+  const cookie = right.headers.getSetCookie().find((c) => c.startsWith("concord_session="));
+  expect(cookie).toMatch(/HttpOnly/);
+  expect(cookie).toMatch(/SameSite=Strict/);
+  expect(await (await b.fetch("/")).text()).toBe("home of anna");
+  expect(backend.entries.some((e) => e.action === "sign-in" && e.actor === "anna")).toBe(true);
+});
+
+it("refuses a form without the session's CSRF token, and a role below the action's", async () => {
+  const anna = new Browser();
+  await anna.signIn("anna", "anna-password-1");
+  const page = await (await anna.fetch("/login")).text();
+  expect(page).toContain("_csrf");
+  expect((await anna.form("/act", { _csrf: "forged" })).status).toBe(403);
+
+  const boris = new Browser();
+  await boris.signIn("boris", "boris-password-1");
+  // The session's own token: read from a signed-in page's sign-out form.
+  const home = await boris.fetch("/nowhere");
+  const token = /name="_csrf" value="([^"]+)"/.exec(await home.text())?.[1] ?? "";
+  expect(token).not.toBe("");
+  const refused = await boris.form("/act", { _csrf: token });
+  expect(refused.status).toBe(403);
+  expect(await refused.text()).toContain("operator");
+});
+
+it("signs out: the old cookie opens nothing any more", async () => {
+  const b = new Browser();
+  await b.signIn("anna", "anna-password-1");
+  const session = b.cookies.get("concord_session") ?? "";
+  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  expect((await b.form("/logout", { _csrf: token })).headers.get("location")).toBe("/login?signedOut=1");
+  const again = new Browser();
+  again.cookies.set("concord_session", session);
+  expect((await again.fetch("/")).status).toBe(303);
+});
+
+it("never returns to another site after sign-in", async () => {
+  const b = new Browser();
+  const csrf = await b.csrf();
+  const res = await b.form("/login", { _csrf: csrf, user: "anna", password: "anna-password-1", next: "//evil.example/" });
+  expect(res.headers.get("location")).toBe("/");
+});
