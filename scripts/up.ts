@@ -5,7 +5,7 @@ import postgres from "postgres";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { createSubjects } from "@concord/contracts";
-import { defaultPorts, demoSecrets, ensureInfra, repoRoot, startSystem, bitrix24WebhookBase, onecServiceRoot, type SystemConfig } from "@concord/launcher";
+import { defaultPorts, demoConsoleUsers, demoSecrets, ensureInfra, repoRoot, startSystem, bitrix24WebhookBase, onecServiceRoot, type SystemConfig } from "@concord/launcher";
 
 async function resetDemoState(config: SystemConfig) {
   const sql = postgres(config.databaseUrl, { max: 1, onnotice: () => undefined });
@@ -30,6 +30,7 @@ async function main() {
     databaseSchema: "concord_demo",
     ports: defaultPorts,
     secrets: demoSecrets,
+    consoleUsers: demoConsoleUsers,
     logDir,
     tracesFile: join(logDir, "traces.jsonl"),
   };
@@ -44,7 +45,8 @@ Concord is up.
   ingress           http://127.0.0.1:${defaultPorts.ingress}   (webhooks: /webhooks/bitrix24, /webhooks/1c)
   Bitrix24 sandbox  ${b24}   token: ${demoSecrets.b24WebhookToken}  (admin: http://127.0.0.1:${defaultPorts["sandbox-bitrix24"]}/admin/records/deal)
   1C sandbox        ${onecServiceRoot(config)}   user ${demoSecrets.onecUser} / ${demoSecrets.onecPassword}  (admin: http://127.0.0.1:${defaultPorts["sandbox-1c"]}/admin/records/Document_ЗаказКлиента)
-  console (ops API) http://127.0.0.1:${defaultPorts.console}   token: ${demoSecrets.consoleApiToken}  (CLI: CONCORD_API_TOKEN=${demoSecrets.consoleApiToken} npm run concord -- dlq list)
+  web console       http://127.0.0.1:${defaultPorts.console}/   sign in as ${demoConsoleUsers.map((u) => `${u.name} / ${u.password}`).join(", ")}
+  console (ops API) http://127.0.0.1:${defaultPorts.console}/api   token: ${demoSecrets.consoleApiToken}  (CLI: CONCORD_API_TOKEN=${demoSecrets.consoleApiToken} npm run concord -- dlq list)
   health            resolver :${defaultPorts.resolver}  mapping :${defaultPorts.mapping}  crm-writer :${defaultPorts["crm-writer"]}  onec-writer :${defaultPorts["onec-writer"]}  (/healthz, /readyz)
   logs and traces   ${logDir}/
   NATS ${config.natsUrl}

@@ -8,13 +8,14 @@ export {
   appSpec,
   bitrix24WebhookBase,
   defaultPorts,
+  demoConsoleUsers,
   demoSecrets,
   onecServiceRoot,
   repoRoot,
   startSystem,
   waitReady,
 } from "./system";
-export type { AppName, RunningSystem, SystemConfig } from "./system";
+export type { AppName, ConsoleLogin, RunningSystem, SystemConfig } from "./system";
 export { isListening, waitForHttp } from "./net";
 export { startOwnNats, startOwnPostgres } from "./own-servers";
 export type { OwnServer } from "./own-servers";

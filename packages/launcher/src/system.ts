@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import bcrypt from "bcryptjs";
 import { bundleApps } from "./app-bundle";
 import { AppProcess, type AppSpec } from "./app-process";
 import { waitForHttp } from "./net";
@@ -26,6 +27,11 @@ export interface SystemConfig {
   /** Extra environment per app (e.g. test fault hooks). */
   env?: Partial<Record<AppName, Record<string, string>>>;
   /**
+   * People who may sign in to the web console, with their passwords in clear (demo and tests
+   * only): hashed here into CONSOLE_USERS. Absent: the console serves its API only.
+   */
+  consoleUsers?: ConsoleLogin[];
+  /**
    * Run each app from a prebuilt bundle (app-bundle.ts, rebuilt when its source changes) instead
    * of its source through tsx: the same code, started for a quarter of the CPU. For runs that
    * start many systems (e2e, chaos); `pnpm up` runs the source.
@@ -44,6 +50,31 @@ export const defaultPorts: Record<AppName, number> = {
   "onec-writer": 7413,
   console: 7420,
 };
+
+/** A web console user of a demo or test system. */
+export interface ConsoleLogin {
+  name: string;
+  role: "viewer" | "operator" | "admin";
+  password: string;
+}
+
+/** The demo's web console users (README): one per role. */
+export const demoConsoleUsers: ConsoleLogin[] = [
+  { name: "admin", role: "admin", password: "demo-admin-password" },
+  { name: "operator", role: "operator", password: "demo-operator-password" },
+  { name: "viewer", role: "viewer", password: "demo-viewer-password" },
+];
+
+// bcrypt cost 4: the cheapest there is, for throwaway demo and test passwords (a real deployment's hashes come from `concord users hash`).
+const hashedUsers = new WeakMap<ConsoleLogin[], string>();
+function consoleUsersValue(users: ConsoleLogin[]): string {
+  let value = hashedUsers.get(users);
+  if (value === undefined) {
+    value = users.map((u) => `${u.name}:${u.role}:${bcrypt.hashSync(u.password, 4)}`).join(",");
+    hashedUsers.set(users, value);
+  }
+  return value;
+}
 
 export const demoSecrets = {
   b24WebhookToken: "demo-webhook-token",
@@ -102,6 +133,12 @@ export function appEnv(config: SystemConfig, app: AppName, replica = 0): Record<
       CONSOLE_HOST: host,
       CONSOLE_PORT: String(config.ports.console),
       CONSOLE_API_TOKEN: config.secrets.consoleApiToken,
+      // The same database as mapping's: alerts and the web console's pages read it.
+      DATABASE_URL: config.databaseUrl,
+      DATABASE_SCHEMA: config.databaseSchema,
+      CONSOLE_BITRIX24_URL: `http://${host}:${config.ports["sandbox-bitrix24"]}`,
+      CONSOLE_ONEC_URL: `http://${host}:${config.ports["sandbox-1c"]}/trade`,
+      ...(config.consoleUsers ? { CONSOLE_USERS: consoleUsersValue(config.consoleUsers) } : {}),
     },
     ingress: {
       ...common,

@@ -34,7 +34,7 @@ export interface TestSystem {
  * can share the machine's NATS and PostgreSQL. Secrets are random canaries that the secret
  * test then looks for in every log file.
  */
-export async function startTestSystem(options: { env?: SystemConfig["env"]; replicas?: number; natsUrl?: string; databaseUrl?: string } = {}): Promise<TestSystem> {
+export async function startTestSystem(options: { env?: SystemConfig["env"]; replicas?: number; natsUrl?: string; databaseUrl?: string; consoleUsers?: SystemConfig["consoleUsers"] } = {}): Promise<TestSystem> {
   const namespace = uniqueNamespace("e2e");
   const canary = (what: string) => `${what}-${randomBytes(6).toString("hex")}`;
   const names: AppName[] = ["ingress", "sandbox-bitrix24", "sandbox-1c", "resolver", "mapping", "console", "crm-writer", "onec-writer"];
@@ -56,6 +56,7 @@ export async function startTestSystem(options: { env?: SystemConfig["env"]; repl
       onecWebhookSecret: `whsec_${randomBytes(32).toString("base64")}`,
       consoleApiToken: canary("consoletoken"),
     },
+    ...(options.consoleUsers ? { consoleUsers: options.consoleUsers } : {}),
     logDir,
     tracesFile: join(logDir, "traces.jsonl"),
     logLevel: "debug",
