@@ -1,4 +1,5 @@
 import { createInterface } from "node:readline/promises";
+import { Writable } from "node:stream";
 import { Command, InvalidArgumentError, Option } from "commander";
 import {
   FLOW_NAMES,
@@ -21,6 +22,7 @@ import { formatFlows, formatList, formatShow, formatWouldBeWrites, type FlowView
 import { printable } from "./printable";
 import { addDecisionCommands } from "./decisions";
 import { addAlertCommands } from "./alerts";
+import { addUserCommands } from "./users";
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -28,6 +30,26 @@ export interface CliIo {
   /** Asks a yes/no question; resolves false on anything but y/yes (or end of input). */
   confirm(question: string): Promise<boolean>;
   fetch?: typeof fetch;
+  /** A password for `users hash` (default: stdin, not echoed on a terminal). */
+  readPassword?: () => Promise<string>;
+}
+
+/** A password from stdin: the first line when piped; typed without echo on a terminal. */
+export async function passwordFromStdin(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let text = "";
+    for await (const chunk of process.stdin) text += String(chunk);
+    return text.split(/\r?\n/)[0] ?? "";
+  }
+  process.stderr.write("password: ");
+  const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: silent, terminal: true });
+  try {
+    return await rl.question("");
+  } finally {
+    rl.close();
+    process.stderr.write("\n");
+  }
 }
 
 /** Reads one answer from stdin. */
@@ -214,6 +236,7 @@ export function buildProgram(io: CliIo): Command {
 
   addDecisionCommands(program, api, out);
   addAlertCommands(program, api, out);
+  addUserCommands(program, io.readPassword ?? passwordFromStdin, out);
 
   return program;
 }
