@@ -61,4 +61,10 @@ describe("decide with a time budget", () => {
   it("spreads a day over growing waits, up to an hour", () => {
     expect(decide(new Error("x"), at(30, 0), defaultRetryPolicy, () => 0.5)).toEqual({ action: "nak", delayMs: 3_600_000, counted: true });
   });
+  it("waits on another record (a customer not in the target yet) at most 15 s a time, still counted against the day", () => {
+    const waiting = retryable("REFERENCE_NOT_READY", "counterparty of company 5 is not in 1C yet", { retryAfterMs: 1_000 });
+    expect(decide(waiting, at(2, 0), defaultRetryPolicy, () => 0.5)).toEqual({ action: "nak", delayMs: 2_000, counted: true });
+    expect(decide(waiting, at(9, 600_000), defaultRetryPolicy, () => 0.5)).toEqual({ action: "nak", delayMs: 15_000, counted: true });
+    expect(decide(waiting, at(5000, day), defaultRetryPolicy, () => 0.5)).toEqual({ action: "dead-letter" });
+  });
 });

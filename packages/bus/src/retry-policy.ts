@@ -82,6 +82,6 @@ export function decide(
   const spent = policy.budgetMs === undefined ? failures >= policy.maxDeliver : failures >= policy.maxDeliver && nowMs - firstFailureAtMs >= policy.budgetMs;
   if (spent) return { action: "dead-letter" };
   const index = Math.min(Math.max(failures - 1, 0), policy.backoffMs.length - 1);
-  const base = policy.backoffMs[index] ?? 1_000;
+  const base = Math.min(policy.backoffMs[index] ?? 1_000, entry.backoffCapMs ?? Number.POSITIVE_INFINITY);
   return { action: "nak", delayMs: Math.round(Math.max(jittered(base, policy, random), retryAfter)), counted: true };
 }

@@ -32,6 +32,11 @@ export interface ErrorEntry {
   /** The target whose circuit a target-scope error concerns. */
   readonly system?: System;
   readonly trip?: CircuitTrip;
+  /**
+   * The longest a record-scope retry of this error waits (the budget still counts): for waits on
+   * another record's progress, which a 5-minute backoff step would only delay after it landed.
+   */
+  readonly backoffCapMs?: number;
   readonly meaning: string;
 }
 
@@ -81,7 +86,9 @@ export const ErrorCatalog = {
   IDENTITY_CLAIMED: { scope: "record", kind: "retryable", meaning: "the record is being created from the other side; its pair is not confirmed yet (one claim per identity)" },
   CREATE_IN_DOUBT: { scope: "record", kind: "retryable", meaning: "a create's outcome is unknown (timeout, reset, 5xx); a find-before-create settles it after the settle delay" },
   CREATE_IN_DOUBT_AMBIGUOUS: { scope: "record", kind: "business", meaning: "after a create in doubt, several target records carry the inverse id; a person says which one Concord created" },
-  REFERENCE_NOT_READY: { scope: "record", kind: "retryable", meaning: "a referenced record (customer, product) has no pair yet" },
+  // The order waits for its customer's own command (a lookup in mapping, no target call): looked
+  // at again every 15 s at most, so it follows within seconds once the customer lands.
+  REFERENCE_NOT_READY: { scope: "record", kind: "retryable", backoffCapMs: 15_000, meaning: "a referenced record (customer, product) has no pair yet" },
   REFERENCE_GONE: { scope: "record", kind: "business", meaning: "a referenced record was deleted" },
   TARGET_GONE: { scope: "record", kind: "business", meaning: "the mapped record was deleted in the target" },
   TARGET_ALREADY_MAPPED: { scope: "record", kind: "business", meaning: "the target record is already paired with another source record" },
