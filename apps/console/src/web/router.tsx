@@ -119,12 +119,18 @@ export function createWebRouter(options: WebOptions): Router {
   web.use(async (req, res, next) => {
     const cookies = res.locals.cookies as Record<string, string | undefined>;
     const id = cookies[SESSION_COOKIE];
-    const session = id ? await options.sessions.get(id) : null;
-    if (!session) {
+    let session = id ? await options.sessions.get(id) : null;
+    // The user as configured now: a removed user's session ends, a changed role applies at once.
+    const user = session ? options.users.find((u) => u.name === session?.user) : undefined;
+    if (session && !user) {
+      await options.sessions.destroy(id ?? "");
+      session = null;
+    }
+    if (!session || !user) {
       if (req.method === "GET" || req.method === "HEAD") return res.redirect(303, `/login?next=${encodeURIComponent(safeNext(req.originalUrl))}`);
       return showLogin(req, res, 401, common(langOfRes(res)).badCredentials);
     }
-    const ctx: WebContext = { user: { name: session.user, role: session.role }, session, lang: langOfRes(res), timeZone: options.timeZone, url: req.originalUrl };
+    const ctx: WebContext = { user: { name: user.name, role: user.role }, session, lang: langOfRes(res), timeZone: options.timeZone, url: req.originalUrl };
     res.locals.web = ctx;
     // The audit trail and the API's role checks read the caller from here.
     res.locals.caller = ctx.user;

@@ -135,3 +135,19 @@ it("never returns to another site after sign-in", async () => {
   const res = await b.form("/login", { _csrf: csrf, user: "anna", password: "anna-password-1", next: "//evil.example/" });
   expect(res.headers.get("location")).toBe("/");
 });
+
+it("ends the session of a user removed from CONSOLE_USERS, and applies a changed role at once", async () => {
+  const b = new Browser();
+  await b.signIn("boris", "boris-password-1");
+  expect((await b.fetch("/")).status).toBe(200);
+  const boris = users.find((u) => u.name === "boris");
+  if (!boris) throw new Error("boris is configured");
+  // The same list the router holds: as after a restart with another CONSOLE_USERS.
+  boris.role = "operator";
+  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  expect((await b.form("/act", { _csrf: token })).status).toBe(200);
+  users.splice(users.indexOf(boris), 1);
+  expect((await b.fetch("/")).status).toBe(303);
+  users.push({ ...boris, role: "viewer" });
+  expect((await b.fetch("/")).status).toBe(303); // the session is gone, not merely refused
+});
