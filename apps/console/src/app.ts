@@ -10,11 +10,12 @@ import { apiTokensOf, type ConsoleConfig } from "./config";
 import { callerOf, requireBearer, requireRole } from "./auth";
 import { AuditQuerySchema, BulkRetryBodySchema, DiscardBodySchema, IdParamSchema, ListQuerySchema, ResyncBodySchema, RetryBodySchema, describeIssues } from "./bodies";
 import { createOperations, type Operations } from "./operations";
+import { createOperatorActions, httpStatusOf } from "./actions";
 import { createAuditTrail, type AuditTrail } from "./audit";
 import type { ApiToken } from "./tokens";
 import { circuitsRoute, type CircuitReport } from "./circuits";
 import { DecideBodySchema, DecisionsQuerySchema, type Decisions } from "./decisions";
-import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, type FlowOperations } from "./flows";
+import { FlowModeBodySchema, WouldBeQuerySchema, createFlowOperations, parseFlowName, switchFlowAudited, type FlowOperations } from "./flows";
 import { ReconcileQuerySchema, ReconcileRunsQuerySchema, createReconcileReader, type ReconcileReader } from "./reconcile";
 import { AlertsQuerySchema, createAlerting, loadAlertsConfig, type Alerting, type AlertsReader } from "./alerts";
 import { connectDb, migrateDb, type DbHandle } from "@concord/db";
@@ -41,20 +42,6 @@ export interface ServerOptions {
   web?: Router | undefined;
   logger: Logger;
 }
-
-/** Error codes of the operations and what they mean for an HTTP caller. */
-const statusOf: Record<string, number> = {
-  BAD_REQUEST: 400,
-  NOT_RESYNCABLE: 409,
-  DEAD_LETTER_NOT_FOUND: 404,
-  DEAD_LETTER_NOT_OPEN: 409,
-  DECISION_NOT_FOUND: 404,
-  DECISION_CLOSED: 409,
-  NOT_A_CANDIDATE: 422,
-  TARGET_ALREADY_MAPPED: 409,
-  RPC_UNAVAILABLE: 503,
-  BUS_PUBLISH_FAILED: 503,
-};
 
 class BadRequest extends Error {}
 
@@ -99,6 +86,8 @@ export function createServer(options: ServerOptions): Express {
   const viewer = requireRole("viewer");
   const operator = requireRole("operator");
   const { audit } = options;
+  // The actions the web pages take too: one audit trail whichever door they came through.
+  const actions = createOperatorActions({ operations: ops, audit, decisions: options.decisions });
 
   api.get("/dlq", viewer, async (req, res) => {
     const query = parse(ListQuerySchema, req.query);
@@ -110,34 +99,22 @@ export function createServer(options: ServerOptions): Express {
       const { total, deadLetters } = await ops.openMatching(body.filter);
       return send(res, 409, { error: "confirm", reason: "send confirm: true to retry them", wouldRetry: total, ids: deadLetters.map((d) => d.id) });
     }
-    const result = await audit.act(callerOf(res), "dlq.retry-bulk", { kind: "filter", id: JSON.stringify({ ...body.filter, refresh: body.refresh }) }, async () => {
-      const r = await ops.retryMatching(body.filter, body.refresh);
-      return { value: r, detail: `retried ${r.retried.map((x) => x.id).join(",") || "none"}; failed ${r.failed.map((x) => x.id).join(",") || "none"}` };
-    });
-    // Each retried letter gets its own entry too, so `dlq show` of any of them tells who retried it.
-    for (const r of result.retried) await audit.note(callerOf(res), "dlq.retry", { kind: "dead-letter", id: String(r.id) }, "ok", `bulk: ${r.action} as ${r.messageId}`);
+    const result = await actions.retryMatching(callerOf(res), body.filter, body.refresh);
     send(res, 200, { retried: result.retried.map(({ deadLetter: _d, ...r }) => r), failed: result.failed });
   });
   api.get("/dlq/:id", viewer, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
-    const reply = await ops.get(id);
-    const { entries } = await audit.list({ targetKind: "dead-letter", targetId: String(id), limit: 100 });
-    send(res, 200, { ...reply, audit: entries });
+    send(res, 200, await actions.deadLetterDetails(id));
   });
   api.post("/dlq/:id/retry", operator, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
     const body = parse(RetryBodySchema, req.body ?? {});
-    const result = await audit.act(callerOf(res), "dlq.retry", { kind: "dead-letter", id: String(id) }, async () => {
-      const r = await ops.retry(id, body.refresh);
-      return { value: r, detail: `${r.action} to ${r.subject} as ${r.messageId}${r.duplicate ? " (duplicate)" : ""}` };
-    });
-    send(res, 200, result);
+    send(res, 200, await actions.retry(callerOf(res), id, body.refresh));
   });
   api.post("/dlq/:id/discard", operator, async (req, res) => {
     const id = parse(IdParamSchema, req.params.id);
     const body = parse(DiscardBodySchema, req.body ?? {});
-    const result = await audit.act(callerOf(res), "dlq.discard", { kind: "dead-letter", id: String(id) }, async () => ({ value: await ops.discard(id, body.reason), detail: body.reason }));
-    send(res, 200, result);
+    send(res, 200, await actions.discard(callerOf(res), id, body.reason));
   });
   api.post("/resync", operator, async (req, res) => {
     const body = parse(ResyncBodySchema, req.body ?? {});
@@ -165,12 +142,7 @@ export function createServer(options: ServerOptions): Express {
     api.put("/flows/:flow", requireRole("admin"), async (req, res) => {
       const flow = flowOf(req.params.flow);
       const body = parse(FlowModeBodySchema, req.body ?? {});
-      const result = await audit.act(callerOf(res), "flow.change", { kind: "flow", id: flow }, async () => {
-        const r = await flows.switchMode(flow, body.mode, callerOf(res).name);
-        const replay = r.replay ? `; decided again, live: ${r.replay.records} record(s)${r.replay.exchangeLogCaughtUp ? "" : " (the exchange log was still catching up)"}` : "";
-        return { value: r, detail: `${r.changed ? `set to ${r.mode}` : `already ${r.mode}`} since ${r.since}${replay}${body.reason ? `; reason: ${body.reason}` : ""}` };
-      });
-      send(res, 200, result);
+      send(res, 200, await switchFlowAudited(flows, audit, callerOf(res), flow, body));
     });
   }
   const { decisions } = options;
@@ -183,12 +155,7 @@ export function createServer(options: ServerOptions): Express {
     api.post("/decisions/:id", operator, async (req, res) => {
       const id = parse(IdParamSchema, req.params.id);
       const body = parse(DecideBodySchema, req.body ?? {});
-      const result = await audit.act(callerOf(res), "decision", { kind: "decision", id: String(id) }, async () => {
-        const r = await decisions.decide({ id, action: body.action, ...(body.candidate ? { candidateId: body.candidate } : {}), actor: callerOf(res).name });
-        const d = r.decision;
-        return { value: r, detail: `${d.action}${d.chosenId ? ` ${d.chosenId}` : ""} for ${d.source.system} ${d.source.entity} ${d.source.id}${body.reason ? `; reason: ${body.reason}` : ""}` };
-      });
-      send(res, 200, result);
+      send(res, 200, await actions.decide(callerOf(res), id, body));
     });
   }
   const { alerts } = options;
@@ -219,7 +186,7 @@ export function createServer(options: ServerOptions): Express {
       return send(res, parserStatus, { error: "bad request", reason: parserStatus === 413 ? "body too large" : "body is not valid JSON" });
     }
     if (isSyncError(error)) {
-      const status = statusOf[error.code] ?? (error.kind === "permanent" ? 422 : 503);
+      const status = httpStatusOf(error);
       if (status >= 500) options.logger.warn("operation failed", { code: error.code, error });
       // A reason can carry a target's or mapping's own text: masked before it leaves.
       return send(res, status, { error: error.code, reason: masker.text(error.message) });

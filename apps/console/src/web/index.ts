@@ -7,9 +7,11 @@ import { createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
 import type { ConsoleUser } from "./users";
 import { homePage } from "./pages/home";
+import { deadLettersPage } from "./pages/dead-letters";
+import { decisionsPage } from "./pages/decisions";
 
 /** Every page of the web console, in the order of the navigation. */
-const PAGES: WebPage[] = [homePage];
+const PAGES: WebPage[] = [homePage, deadLettersPage, decisionsPage];
 
 /** Sessions live 12 h at most, whatever the idle limit. */
 const SESSION_MAX_AGE_MS = 12 * 3600_000;
