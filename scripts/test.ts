@@ -1,11 +1,12 @@
 // `npm test`: starts NATS and PostgreSQL if none are configured or running, applies the
-// database schema, then runs typecheck, lint, every jest project (unit, integration, e2e) and
-// the chaos suite's bounded profile.
+// database schema, then runs typecheck, lint, every jest project (unit, integration, e2e; Debian's
+// chromium for the console's browser test, installed when missing) and the chaos suite's
+// bounded profile.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { migrateDb } from "@concord/db";
-import { ensureInfra, repoRoot } from "@concord/launcher";
+import { CHROMIUM_MISSING, ensureChromium, ensureInfra, repoRoot } from "@concord/launcher";
 
 async function main(): Promise<number> {
   const dataDir = join(repoRoot, ".data", "test");
@@ -22,9 +23,16 @@ async function main(): Promise<number> {
       const code = run("pnpm", ["run", "-s", check]);
       if (code !== 0) return code;
     }
+    // The console's browser test drives Debian's chromium: installed here like nats-server when
+    // missing (root with apt); else that test fails with the message saying how to get it.
+    const jestArgs = process.argv.slice(2);
+    if (jestArgs.length === 0 || jestArgs.some((arg) => /e2e|browser/.test(arg))) {
+      const chromium = ensureChromium();
+      if (chromium.installed) console.log(`installed chromium (${chromium.path})`);
+      else if (!chromium.path) console.warn(`${CHROMIUM_MISSING}: the console's browser test will fail`);
+    }
     const results = join(dataDir, "jest-results.json");
     rmSync(results, { force: true });
-    const jestArgs = process.argv.slice(2);
     const code = run("pnpm", ["exec", "jest", "--json", `--outputFile=${results}`, ...jestArgs]);
     const summary = existsSync(results)
       ? (JSON.parse(readFileSync(results, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number })

@@ -1,4 +1,5 @@
 export { ensureInfra } from "./infra";
+export { CHROMIUM_MISSING, ensureChromium, findChromium } from "./chromium";
 export type { Infra } from "./infra";
 export { AppProcess } from "./app-process";
 export type { AppSpec } from "./app-process";
