@@ -173,7 +173,7 @@ function OpenDecision(props: { ctx: WebContext; decision: Decision }) {
     </>
   );
   return (
-    <section class="card" data-testid="decision" data-id={String(d.id)} data-status={d.status}>
+    <section class="card decision" data-testid="decision" data-id={String(d.id)} data-status={d.status}>
       <h2>
         {w.decision} {d.id}: {shown(d.summary, 200)}
       </h2>
