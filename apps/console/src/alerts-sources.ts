@@ -1,10 +1,11 @@
 import { sql } from "drizzle-orm";
 import { requestCircuits, type Bus, type FlowModes } from "@concord/bus";
-import type { Entity, FlowName, Subjects, System } from "@concord/contracts";
+import type { FlowName, Subjects } from "@concord/contracts";
 import type { Database } from "@concord/db";
 import { masker } from "@concord/telemetry";
 import type { AlertRules } from "./alerts-config";
 import { errorRateExceeded, sustained, type Condition, type RuleResult } from "./alerts-logic";
+import { flowSources } from "./flow-sources";
 
 /** What the checks read: the state the system already keeps. */
 export interface AlertSources {
@@ -24,18 +25,6 @@ const LIMIT = 500;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const rowsOf = <T>(result: unknown) => result as unknown as T[];
-
-/** The subjects whose change events feed each flow (its own source side). */
-const flowSources: Record<FlowName, Array<{ system: System; entity: Entity }>> = {
-  "orders.crmToOnec": [{ system: "bitrix24", entity: "deal" }],
-  "orders.onecToCrm": [{ system: "onec", entity: "order" }],
-  customers: [
-    { system: "bitrix24", entity: "company" },
-    { system: "bitrix24", entity: "contact" },
-    { system: "onec", entity: "counterparty" },
-  ],
-  products: [{ system: "onec", entity: "product" }],
-};
 
 /** One check per configured rule; each throws when its source cannot be read (then nothing of that rule changes). */
 export function createChecks(rules: AlertRules, s: AlertSources): Check[] {

@@ -2,6 +2,8 @@ import { z } from "zod";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { FLOW_MODE_CACHE_MS, publishReplay, type ExchangeClient, type FlowModes } from "@concord/bus";
 import { FlowModeSchema, FlowNameSchema, InstantSchema, actionOfChangeId, flowOrigins, type FlowModeRecord, type FlowName, type Subjects } from "@concord/contracts";
+import type { AuditTrail } from "./audit";
+import type { Caller } from "./auth";
 
 /** `PUT /api/flows/:flow`: the mode to switch to, and why (recorded in the audit trail). */
 export const FlowModeBodySchema = z.strictObject({
@@ -14,6 +16,8 @@ export const WouldBeQuerySchema = z.strictObject({
   since: InstantSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+export type FlowModeBody = z.infer<typeof FlowModeBodySchema>;
 
 export const parseFlowName = (value: unknown) => FlowNameSchema.safeParse(value);
 
@@ -100,3 +104,15 @@ export function createFlowOperations(deps: FlowOperationsDeps) {
   };
 }
 export type FlowOperations = ReturnType<typeof createFlowOperations>;
+
+/**
+ * A person's switch of a flow (admin), recorded in the audit trail the same way whichever door
+ * it came through: `PUT /api/flows/:flow` and the web console's Flows page both call this.
+ */
+export function switchFlowAudited(flows: FlowOperations, audit: AuditTrail, caller: Caller, flow: FlowName, body: FlowModeBody) {
+  return audit.act(caller, "flow.change", { kind: "flow", id: flow }, async () => {
+    const r = await flows.switchMode(flow, body.mode, caller.name);
+    const replay = r.replay ? `; decided again, live: ${r.replay.records} record(s)${r.replay.exchangeLogCaughtUp ? "" : " (the exchange log was still catching up)"}` : "";
+    return { value: r, detail: `${r.changed ? `set to ${r.mode}` : `already ${r.mode}`} since ${r.since}${replay}${body.reason ? `; reason: ${body.reason}` : ""}` };
+  });
+}

@@ -9,9 +9,11 @@ import type { ConsoleUser } from "./users";
 import { homePage } from "./pages/home";
 import { deadLettersPage } from "./pages/dead-letters";
 import { decisionsPage } from "./pages/decisions";
+import { flowsPage } from "./pages/flows";
+import { auditPage } from "./pages/audit";
 
 /** Every page of the web console, in the order of the navigation. */
-const PAGES: WebPage[] = [homePage, deadLettersPage, decisionsPage];
+const PAGES: WebPage[] = [homePage, deadLettersPage, decisionsPage, flowsPage, auditPage];
 
 /** Sessions live 12 h at most, whatever the idle limit. */
 const SESSION_MAX_AGE_MS = 12 * 3600_000;
