@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "no
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { nkeys } from "@nats-io/nats-core";
 import { createSubjects } from "@concord/contracts";
@@ -83,7 +84,7 @@ const event = { v: 1, type: "change", system: "bitrix24", entity: "deal", source
     expect((await viaUrl.jsm.streams.info(subjects.streams.events)).state.messages).toBe(1);
   });
 
-  it("with the least-privilege accounts: the console reads what alerts need (consumer backlog, a stream's messages, the state KV) and cannot delete a stream", async () => {
+  it("with the least-privilege accounts: the console reads what alerts need (consumer backlog, a stream's messages, the state KV), keeps web sessions, and cannot delete a stream", async () => {
     const operations = await connectBus(`nats://127.0.0.1:${accountsPort}`, "console", { user: "console", password: passwords.CONCORD_NATS_CONSOLE_PASSWORD });
     buses.push(operations);
     const consumers = [];
@@ -92,6 +93,12 @@ const event = { v: 1, type: "change", system: "bitrix24", entity: "deal", source
     expect((await operations.jsm.streams.getMessage(subjects.streams.events, { last_by_subj: subjects.event("bitrix24", "deal") }))?.seq).toBeGreaterThan(0);
     const state = await openStateStore(operations, subjects);
     expect(await state.tryLease("alerts.evaluator", "console-test", 1_000)).toBe(true);
+    // The web console's sessions: a bucket of its own, with a TTL, written, read and deleted.
+    const sessions = await new Kvm(operations.nc).create(subjects.sessionsBucket, { history: 1, ttl: 60_000 });
+    await sessions.put("a1b2", JSON.stringify({ user: "anna" }));
+    expect((await sessions.get("a1b2"))?.json()).toEqual({ user: "anna" });
+    await sessions.delete("a1b2");
+    expect((await sessions.get("a1b2"))?.operation).toBe("DEL");
     await expect(operations.jsm.streams.delete(subjects.streams.events)).rejects.toThrow();
   });
 
