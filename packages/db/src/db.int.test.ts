@@ -17,7 +17,7 @@ it("migrates a fresh schema, concurrently and repeatedly, and enforces the ident
   try {
     const tables = await sql<{ table_name: string }[]>`
       select table_name from information_schema.tables where table_schema = ${schema} order by table_name`;
-    expect(tables.map((t) => t.table_name)).toEqual(["__drizzle_migrations", "alert_deliveries", "alerts", "audit_log", "conflicts", "dead_letters", "decisions", "exchange_log", "go_live_pages", "go_live_runs", "id_mapping", "sync_state"]);
+    expect(tables.map((t) => t.table_name)).toEqual(["__drizzle_migrations", "alert_deliveries", "alerts", "audit_log", "conflicts", "dead_letters", "decisions", "exchange_log", "failure_groups", "go_live_pages", "go_live_runs", "id_mapping", "sync_state"]);
     const row = { sourceSystem: "bitrix24", sourceEntity: "deal", sourceId: "1", targetSystem: "onec", targetEntity: "order", createdBy: "flow" };
     await db.insert(idMapping).values(row);
     await expect(db.insert(idMapping).values(row)).rejects.toMatchObject({ cause: { constraint_name: "id_mapping_source_uq" } });

@@ -63,7 +63,12 @@ export const syncState = pgTable(
     values: jsonb("values").$type<Record<string, unknown>>(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.mappingId, t.side] })],
+  (t) => [
+    primaryKey({ columns: [t.mappingId, t.side] }),
+    // The console finds a record by the order number or the INN people know it by (values of either side).
+    index("sync_state_number_idx").on(sql`(${t.values}->>'number')`),
+    index("sync_state_inn_idx").on(sql`(${t.values}->>'inn')`),
+  ],
 );
 
 /**
@@ -103,6 +108,10 @@ export const exchangeLog = pgTable(
     index("exchange_log_record_idx").on(t.system, t.entity, t.recordId),
     index("exchange_log_target_idx").on(t.targetId),
     index("exchange_log_trace_idx").on(t.traceId),
+    // The 1C order number of an order Concord created ("order created as <Number>, …"): the console's search by number.
+    index("exchange_log_created_number_idx")
+      .on(sql`(substring(${t.detail} from '^order created as ([^,]+),'))`)
+      .where(sql`${t.result} = 'created'`),
   ],
 );
 
@@ -175,6 +184,8 @@ export const deadLetters = pgTable(
     index("dead_letters_record_idx").on(t.system, t.entity, t.recordId),
     index("dead_letters_code_idx").on(t.errorCode),
     index("dead_letters_retry_of_idx").on(t.retryOf),
+    // The console's search by trace id.
+    index("dead_letters_trace_idx").on(t.traceId),
   ],
 );
 
@@ -347,3 +358,21 @@ export const alertDeliveries = pgTable(
   },
   (t) => [uniqueIndex("alert_deliveries_once_uq").on(t.alertId, t.channel, t.notice, t.sequence), index("alert_deliveries_due_idx").on(t.status, t.nextAttemptAt)],
 );
+
+/**
+ * Failure groups (the console, the only writer): what a person last said about a cause of dead
+ * letters — an error code and the value its messages name (failure-causes.ts) — acknowledged or
+ * resolved, by whom and when. A group without a row is open; a resolved group whose newest dead
+ * letter was recorded after `changed_at` is shown open again. The history is in the audit trail.
+ */
+export const failureGroups = pgTable("failure_groups", {
+  /** `<code>|<subject>=<value>`, or `<code>|<message without ids>` when it names nothing. */
+  key: text("key").primaryKey(),
+  code: text("code").notNull(),
+  /** open | acknowledged | resolved */
+  state: text("state").notNull(),
+  changedBy: text("changed_by").notNull(),
+  changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow(),
+  /** What the person said (masked), e.g. the fix made. */
+  note: text("note"),
+});

@@ -7,13 +7,15 @@ import { createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
 import type { ConsoleUser } from "./users";
 import { homePage } from "./pages/home";
+import { recordsPage } from "./pages/records";
+import { failuresPage } from "./pages/failures";
 import { deadLettersPage } from "./pages/dead-letters";
 import { decisionsPage } from "./pages/decisions";
 import { flowsPage } from "./pages/flows";
 import { auditPage } from "./pages/audit";
 
 /** Every page of the web console, in the order of the navigation. */
-const PAGES: WebPage[] = [homePage, deadLettersPage, decisionsPage, flowsPage, auditPage];
+const PAGES: WebPage[] = [homePage, recordsPage, failuresPage, deadLettersPage, decisionsPage, flowsPage, auditPage];
 
 /** Sessions live 12 h at most, whatever the idle limit. */
 const SESSION_MAX_AGE_MS = 12 * 3600_000;
