@@ -542,7 +542,8 @@ function doneNotice(lang: Lang, query: Request["query"]): Notice | undefined {
   const w = t(lang);
   const msg = str(query.msg).slice(0, 200);
   const dup = query.dup === "1" ? ` ${w.doneDuplicate}` : "";
-  if (query.done === "retried") return { kind: "ok", text: fill(w.doneRetried, { msg }) + dup };
+  // The retry redirects with its action: `republished` (the original sent again) or `refreshed`.
+  if (query.done === "republished") return { kind: "ok", text: fill(w.doneRetried, { msg }) + dup };
   if (query.done === "refreshed") return { kind: "ok", text: fill(w.doneRefreshed, { msg }) + dup };
   if (query.done === "discarded") return { kind: "ok", text: w.doneDiscarded };
   return undefined;
