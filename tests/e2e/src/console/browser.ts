@@ -58,11 +58,15 @@ export function screenshotDir(): string {
   return dir;
 }
 
-/** `<dir>/<name>.png` of the whole page at the laptop viewport's width. */
+/** A long page (a record's whole history) is cut here: the docs show its top, the files stay small. */
+const MAX_SHOT_HEIGHT = 1600;
+
+/** `<dir>/<name>.png` of the page at the laptop viewport's width, as long as the page up to MAX_SHOT_HEIGHT. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(screenshotDir(), `${name}.png`);
   await page.setViewportSize(LAPTOP);
-  await page.screenshot({ path, fullPage: true, animations: "disabled" });
+  const height = Number(await page.evaluate("document.documentElement.scrollHeight"));
+  await page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width: LAPTOP.width, height: Math.min(Math.max(height, LAPTOP.height), MAX_SHOT_HEIGHT) }, animations: "disabled" });
   return path;
 }
 
