@@ -56,6 +56,12 @@ describe("causeOf: the value a message names, as Concord and the targets word it
     expect(normaliseMessage(`deal 42 says it mirrors 1C order ${REF_A}, but no mapping links them`)).toBe("deal # says it mirrors 1C order <ref>, but no mapping links them");
     expect(normaliseMessage("x".repeat(500))).toHaveLength(200);
   });
+
+  it("keeps what the target itself said, without the client's account of the call", () => {
+    expect(normaliseMessage("1c POST Document_ЗаказКлиента: HTTP 500 code -1 Недопустимый заказ: не указан склад")).toBe("Недопустимый заказ: не указан склад");
+    expect(normaliseMessage(`1c PATCH Document_ЗаказКлиента(guid'${REF_A}'): HTTP 400 code 6 Не найдено свойство: Склад`)).toBe("Не найдено свойство: Склад");
+    expect(normaliseMessage("bitrix24 crm.deal.update: HTTP 400 ERROR_CORE Deal 42 is locked")).toBe("ERROR_CORE Deal # is locked");
+  });
 });
 
 describe("isBusiness", () => {

@@ -35,7 +35,7 @@ const KEPT_WORD = /^(?:1[cCсС]|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$/u;
  * digit in it (ids, order numbers like ТД00-000001, B24-D-42, line numbers, durations).
  */
 export function normaliseMessage(message: string): string {
-  const text = message
+  const text = targetsOwnWords(message)
     .replace(GUID, "<ref>")
     .replace(ISO_TIME, "<time>")
     .replace(/[^\s,;:()"'«»[\]{}]*\d[^\s,;:()"'«»[\]{}]*/gu, (word) => (KEPT_WORD.test(word) ? word : "#"))
@@ -44,6 +44,17 @@ export function normaliseMessage(message: string): string {
     .replace(/\s+/g, " ")
     .trim();
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text;
+}
+
+/**
+ * What the target itself said, without the client's account of the call before it:
+ * "1c POST Document_ЗаказКлиента: HTTP 500 code -1 Недопустимый заказ: не указан склад" reads
+ * "Недопустимый заказ: не указан склад"; "bitrix24 crm.deal.update: HTTP 400 ERROR_CORE …" keeps
+ * the portal's code and text. A message of another form is kept whole.
+ */
+export function targetsOwnWords(message: string): string {
+  const call = /^(?:1c|bitrix24)\s+(?:(?:GET|POST|PATCH|PUT|DELETE)\s+)?[^\s:]+:\s+HTTP\s+\d{3}(?:\s+code\s+-?\d+)?\s+(.+)$/su.exec(message.trim());
+  return call?.[1]?.trim() || message;
 }
 
 /** Several names (a list "a, b, c") as one value: trimmed, deduplicated, sorted, bounded. */
