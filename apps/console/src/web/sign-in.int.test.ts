@@ -1,6 +1,8 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { connectBus, type Bus } from "@concord/bus";
 import { useTestBus } from "@concord/bus/testing";
+import { testNatsUrl } from "@concord/testkit";
 import { createLogger } from "@concord/telemetry";
 import { PassThrough } from "node:stream";
 import express from "express";
@@ -17,13 +19,12 @@ let server: Server;
 let base: string;
 let users: ConsoleUser[];
 
-beforeAll(async () => {
-  users = [
-    { name: "anna", role: "operator", passwordHash: await hashPassword("anna-password-1", 4) },
-    { name: "boris", role: "viewer", passwordHash: await hashPassword("boris-password-1", 4) },
-  ];
+let second: { server: Server; base: string; bus: Bus } | undefined;
+
+/** One console replica: its own session store on the bus given, the same users and audit trail. */
+async function startReplica(bus: Bus): Promise<{ server: Server; base: string }> {
   const logger = createLogger("console-test", "error", new PassThrough());
-  const sessions = await openSessionStore(testBus.bus(), testBus.subjects.sessionsBucket, { idleMs: 60_000, maxAgeMs: 3_600_000 });
+  const sessions = await openSessionStore(bus, testBus.subjects.sessionsBucket, { idleMs: 60_000, maxAgeMs: 3_600_000 });
   const web = createWebRouter({
     users,
     sessions,
@@ -40,12 +41,24 @@ beforeAll(async () => {
   });
   const app = express();
   app.use(web);
-  server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const httpServer = createHttpServer(app);
+  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+  return { server: httpServer, base: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}` };
+}
+
+beforeAll(async () => {
+  users = [
+    { name: "anna", role: "operator", passwordHash: await hashPassword("anna-password-1", 4) },
+    { name: "boris", role: "viewer", passwordHash: await hashPassword("boris-password-1", 4) },
+  ];
+  ({ server, base } = await startReplica(testBus.bus()));
 });
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
+  if (second) {
+    await new Promise((resolve) => second?.server.close(resolve));
+    await second.bus.nc.close();
+  }
 });
 
 /** A tiny cookie jar: what a browser would keep between requests. */
@@ -150,4 +163,17 @@ it("ends the session of a user removed from CONSOLE_USERS, and applies a changed
   expect((await b.fetch("/")).status).toBe(303);
   users.push({ ...boris, role: "viewer" });
   expect((await b.fetch("/")).status).toBe(303); // the session is gone, not merely refused
+});
+
+it("keeps a session across two console replicas: signed in on one, the other knows it, and signing out ends it on both", async () => {
+  const bus = await connectBus(testNatsUrl(), "console-replica-2");
+  second = { ...(await startReplica(bus)), bus };
+  const b = new Browser();
+  await b.signIn("anna", "anna-password-1");
+  const cookie = b.cookies.get("concord_session") ?? "";
+  const onSecond = await fetch(`${second.base}/`, { redirect: "manual", headers: { cookie: `concord_session=${cookie}` } });
+  expect(await onSecond.text()).toBe("home of anna");
+  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  await b.form("/logout", { _csrf: token });
+  expect((await fetch(`${second.base}/`, { redirect: "manual", headers: { cookie: `concord_session=${cookie}` } })).status).toBe(303);
 });
