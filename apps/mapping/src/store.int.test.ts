@@ -82,6 +82,23 @@ it("soft-deletes a pair, keeping the row and its timestamps, and records conflic
   expect(rows).toEqual([{ field: "title", crm_value: "A", onec_value: "B", winner: "bitrix24" }]);
 });
 
+it("pairs two records once when each direction claimed one of them and found the other by its keys", async () => {
+  const company = { system: "bitrix24" as const, entity: "company" as const, id: "11" };
+  const counterparty = { system: "onec" as const, entity: "counterparty" as const, id: "c8f366e5-cc35-4f7e-b9b8-aafbbbbb55d6" };
+  const fromCrm = (await store.claim({ source: company, targetSystem: "onec", targetEntity: "counterparty", createdBy: "flow" })).mapping;
+  const from1c = (await store.claim({ source: counterparty, targetSystem: "bitrix24", targetEntity: "company", createdBy: "flow" })).mapping;
+  // Both confirm at once: one wins, the other is refused (retryable), whichever order the database takes them in.
+  const results = await Promise.allSettled([store.confirm(fromCrm.id, counterparty.id, undefined, "match:innKpp"), store.confirm(from1c.id, company.id, undefined, "match:innKpp")]);
+  expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+  const refused = results.find((r) => r.status === "rejected");
+  expect(refused?.status === "rejected" && refused.reason).toMatchObject({ code: "PAIRED_THE_OTHER_WAY", kind: "retryable" });
+  const winner = results[0]?.status === "fulfilled" ? fromCrm.id : from1c.id;
+  await expect(store.resolve(company, "onec")).resolves.toMatchObject({ id: winner, state: "confirmed" });
+  await expect(store.resolve(counterparty, "bitrix24")).resolves.toMatchObject({ id: winner, state: "confirmed" });
+  const [{ n } = { n: -1 }] = await handle.sql<Array<{ n: number }>>`select count(*)::int as n from id_mapping where state = 'confirmed' and (source_id in (${company.id}, ${counterparty.id}) or target_id in (${company.id}, ${counterparty.id}))`;
+  expect(n).toBe(1);
+});
+
 it("settles one identity claimed from both sides: the link supersedes the other claim's decision, and both ends resolve to it", async () => {
   const decisions = createDecisionStore(handle.db);
   const x = { system: "onec" as const, entity: "counterparty" as const, id: "5a1c4f9e-0000-4000-8000-0000000000a1" };

@@ -112,10 +112,43 @@ export function createMappingStore(db: Database) {
    * Records the target id; idempotent for the same id, a conflict for a different one. With an
    * owner it is fenced: a writer whose lease expired during a slow call cannot confirm.
    */
+  /**
+   * Both directions can claim one identity at once (a legacy customer's first deal and first 1C
+   * order) and each can find the other's record by keys: the two claims, one from each side,
+   * would pair the same two records twice. Confirms of the same two records take turns (an
+   * advisory lock on the unordered pair), and the second finds the first's pair and is refused:
+   * its command, looked at again, resolves to that pair and goes on through it.
+   */
+  async function refuseSecondPairOfTheSameTwo(tx: Parameters<Parameters<Database["transaction"]>[0]>[0], mappingId: number, targetId: string): Promise<void> {
+    const [row] = await tx.select().from(idMapping).where(eq(idMapping.id, mappingId));
+    if (!row) return;
+    const ends = [`${row.sourceSystem}:${row.sourceEntity}:${row.sourceId}`, `${row.targetSystem}:${row.targetEntity}:${targetId}`].sort();
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${ends.join("|")}, 0))`);
+    const reversed = await tx
+      .select({ id: idMapping.id })
+      .from(idMapping)
+      .where(
+        and(
+          eq(idMapping.state, "confirmed"),
+          eq(idMapping.sourceSystem, row.targetSystem),
+          eq(idMapping.sourceEntity, row.targetEntity),
+          eq(idMapping.sourceId, targetId),
+          eq(idMapping.targetSystem, row.sourceSystem),
+          eq(idMapping.targetEntity, row.sourceEntity),
+          eq(idMapping.targetId, row.sourceId),
+        ),
+      )
+      .limit(1);
+    if (reversed[0]) {
+      throw retryable("PAIRED_THE_OTHER_WAY", `${row.sourceSystem} ${row.sourceEntity} ${row.sourceId} and ${row.targetSystem} ${row.targetEntity} ${targetId} are already paired (mapping ${reversed[0].id}, claimed from the other side): mapping ${mappingId} is not confirmed`, { retryAfterMs: 1_000 });
+    }
+  }
+
   async function confirm(mappingId: number, targetId: string, owner?: string, createdBy?: string): Promise<Mapping> {
     let rows: Row[];
     try {
       rows = await db.transaction(async (tx) => {
+        await refuseSecondPairOfTheSameTwo(tx, mappingId, targetId);
         const confirmed = await tx
           .update(idMapping)
           .set({

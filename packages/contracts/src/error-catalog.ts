@@ -83,6 +83,7 @@ export const ErrorCatalog = {
   PAIR_NOT_CONFIRMED: { scope: "record", kind: "retryable", meaning: "the pair's create is not confirmed yet" },
   ORPHAN_ORIGIN: { scope: "record", kind: "business", meaning: "the deal names a 1C order Concord does not know" },
   ORPHAN_MARKER: { scope: "record", kind: "business", meaning: "a 1C order carries the inverse id of a deal that no mapping links to any order (planted, or the mapping was lost)" },
+  PAIRED_THE_OTHER_WAY: { scope: "record", kind: "retryable", backoffCapMs: 15_000, meaning: "the two records are already paired by the other direction's claim: the command, looked at again, goes on through that pair" },
   IDENTITY_CLAIMED: { scope: "record", kind: "retryable", meaning: "the record is being created from the other side; its pair is not confirmed yet (one claim per identity)" },
   CREATE_IN_DOUBT: { scope: "record", kind: "retryable", meaning: "a create's outcome is unknown (timeout, reset, 5xx); a find-before-create settles it after the settle delay" },
   CREATE_IN_DOUBT_AMBIGUOUS: { scope: "record", kind: "business", meaning: "after a create in doubt, several target records carry the inverse id; a person says which one Concord created" },

@@ -86,10 +86,16 @@ describe("a found record's own pair", () => {
     ...over,
   });
 
-  it("is free when unpaired, deleted, or paired with the record looking for it", () => {
+  it("is free when unpaired, deleted, or its pair is the one looking for it", () => {
     expect(candidateStanding(x, null, company, 20, now)).toEqual({ kind: "free" });
     expect(candidateStanding(x, claimOfX({ state: "deleted" }), company, 20, now)).toEqual({ kind: "free" });
-    expect(candidateStanding(x, claimOfX({ targetId: "7", state: "confirmed" }), company, 20, now)).toEqual({ kind: "free" });
+    expect(candidateStanding(x, claimOfX({ id: 20, targetId: "7", state: "confirmed" }), company, 20, now)).toEqual({ kind: "free" });
+  });
+  it("waits when the other direction's claim already paired it with the record looking for it (a second pair of the same two records: seen in chaos seed 202)", () => {
+    const standing = candidateStanding(x, claimOfX({ targetId: "7", state: "confirmed" }), company, 20, now);
+    expect(standing.kind).toBe("wait");
+    // A younger pair of the same two records waits too: one pair, whichever confirmed first.
+    expect(candidateStanding(x, claimOfX({ id: 30, targetId: "7", state: "confirmed" }), company, 20, now).kind).toBe("wait");
   });
   it("is linked when paired with another record, or left unsynced by a person", () => {
     expect(candidateStanding(x, claimOfX({ targetId: "18", state: "confirmed" }), company, 20, now)).toEqual({ kind: "linked", to: "bitrix24 company 18" });

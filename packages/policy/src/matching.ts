@@ -157,7 +157,12 @@ export function candidateStanding(found: RecordRef, pair: CandidatePair | null, 
   const other = foundIsSource ? { system: pair.targetSystem, entity: pair.targetEntity, id: pair.targetId } : { system: pair.sourceSystem, entity: pair.sourceEntity, id: pair.sourceId };
   if (other.id !== null) {
     const mine = other.entity === self.entity && other.id.toLowerCase() === self.id.toLowerCase();
-    return mine ? { kind: "free" } : { kind: "linked", to: `${other.system === "onec" ? "1C" : "bitrix24"} ${other.entity} ${other.id}` };
+    // Already paired with this very record by the other direction's claim, which went first
+    // (it confirmed between this command's look at its own pair and this search): linking again
+    // would make a second pair of the same two records. Looked at again, the command's own
+    // pair resolves to that one (the confirmed pair is the identity's) and goes on through it.
+    if (mine) return { kind: "wait", why: `${found.entity} ${found.id} is already paired with this record (mapping ${pair.id}): the command goes on through that pair` };
+    return { kind: "linked", to: `${other.system === "onec" ? "1C" : "bitrix24"} ${other.entity} ${other.id}` };
   }
   if (pair.decision === "ignore") return { kind: "linked", to: "nothing: a person chose to leave it unsynced" };
   const claimed = `${found.entity} ${found.id} is being linked or created by its own change from the other side (mapping ${pair.id})`;
