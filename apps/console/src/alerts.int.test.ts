@@ -134,7 +134,7 @@ channels:
 async function startAlerting(rules: string, options: { owner?: string; delivery?: string; channels?: string; repeatSeconds?: number } = {}): Promise<Alerting> {
   const text = `version: 1\nintervalSeconds: 0.5\nrepeatSeconds: ${options.repeatSeconds ?? 0}\ndelivery: ${options.delivery ?? "{ maxAttempts: 3, backoffSeconds: [0], timeoutSeconds: 3 }"}\nrules:\n${rules}\n${options.channels ?? channelsYaml()}`;
   const settings = parseAlertsConfig(text, "test-alerts.yaml", env);
-  const alerting = await createAlerting({ settings, databaseUrl: testDatabaseUrl(), databaseSchema: schema, bus: testBus.bus(), subjects: testBus.subjects, state: testBus.state(), rpcTimeoutMs: 500, logger, owner: options.owner ?? "replica-1" });
+  const alerting = await createAlerting({ settings, db: db.db, bus: testBus.bus(), subjects: testBus.subjects, state: testBus.state(), rpcTimeoutMs: 500, logger, owner: options.owner ?? "replica-1" });
   started.push(alerting);
   return alerting;
 }

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { createFlowModes, type Bus, type StateStore } from "@concord/bus";
 import type { Subjects } from "@concord/contracts";
-import { connectDb, migrateDb } from "@concord/db";
+import type { Database } from "@concord/db";
 import { masker, type Logger } from "@concord/telemetry";
 import { alertSecrets, loadAlertsConfig, type AlertsSettings } from "./alerts-config";
 import { createSender, type Send } from "./alerts-channels";
@@ -29,8 +29,8 @@ export interface Alerting extends AlertsReader {
 
 export interface AlertingOptions {
   settings: AlertsSettings;
-  databaseUrl: string;
-  databaseSchema: string;
+  /** Concord's tables, migrated (the console opens them once for alerts and its pages). */
+  db: Database;
   bus: Bus;
   subjects: Subjects;
   state: StateStore;
@@ -42,16 +42,14 @@ export interface AlertingOptions {
   now?: () => number;
 }
 
-/** The console's alerting: tables migrated, checks over the system's own state, the evaluator under its lease. */
+/** The console's alerting: checks over the system's own state, the evaluator under its lease. */
 export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
   const { settings, logger } = options;
   masker.addSecrets(alertSecrets(settings));
-  await migrateDb(options.databaseUrl, options.databaseSchema);
-  const handle = connectDb(options.databaseUrl, options.databaseSchema, 3);
-  const store = createAlertStore(handle.db);
+  const store = createAlertStore(options.db);
   const now = options.now ?? Date.now;
   const checks = createChecks(settings.rules, {
-    db: handle.db,
+    db: options.db,
     nc: options.bus.nc,
     jsm: options.bus.jsm,
     subjects: options.subjects,
@@ -72,10 +70,7 @@ export async function createAlerting(options: AlertingOptions): Promise<Alerting
   return {
     evaluator,
     list: async (query) => ({ alerts: await store.list(query) }),
-    stop: async () => {
-      await evaluator.stop();
-      await handle.close();
-    },
+    stop: () => evaluator.stop(),
   };
 }
 

@@ -219,25 +219,28 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
   const ready = () => !stopping && !bus.nc.isClosed();
   const decisions = createDecisionClient(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
   const reconcile = createReconcileReader(bus.nc, subjects, await openStateStore(bus, subjects), config.CONSOLE_RPC_TIMEOUT_MS);
+  // Concord's tables, opened and migrated once for alerts and the web pages (either needs them).
+  let database: DbHandle | undefined;
+  if (config.DATABASE_URL && (config.CONSOLE_ALERTS_FILE || config.CONSOLE_USERS)) {
+    await migrateDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
+    database = connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA, 3);
+  }
   let alerting: Alerting | undefined;
-  if (config.CONSOLE_ALERTS_FILE && config.DATABASE_URL) {
+  if (config.CONSOLE_ALERTS_FILE && database) {
     const settings = loadAlertsConfig(config.CONSOLE_ALERTS_FILE);
-    alerting = await createAlerting({ settings, databaseUrl: config.DATABASE_URL, databaseSchema: config.DATABASE_SCHEMA, bus, subjects, state: await openStateStore(bus, subjects), rpcTimeoutMs: config.CONSOLE_RPC_TIMEOUT_MS, logger });
+    alerting = await createAlerting({ settings, db: database.db, bus, subjects, state: await openStateStore(bus, subjects), rpcTimeoutMs: config.CONSOLE_RPC_TIMEOUT_MS, logger });
     alerting.evaluator.start();
     logger.info("alerts evaluated", { file: config.CONSOLE_ALERTS_FILE, rules: Object.keys(settings.rules), channels: settings.channels.map((c) => `${c.name} (${c.type})`) });
   }
   const circuits = () => requestCircuits(bus.nc, subjects, config.CONSOLE_RPC_TIMEOUT_MS);
   // The web console: pages for people, signed in as CONSOLE_USERS; they read Concord's tables.
-  let webDb: DbHandle | undefined;
   let web: Router | undefined;
-  if (config.CONSOLE_USERS && config.DATABASE_URL) {
-    await migrateDb(config.DATABASE_URL, config.DATABASE_SCHEMA);
-    webDb = connectDb(config.DATABASE_URL, config.DATABASE_SCHEMA, 3);
+  if (config.CONSOLE_USERS && database) {
     web = await createWebConsole({
       config,
       users: config.CONSOLE_USERS,
       logger,
-      data: { db: webDb.db, bus, subjects, operations, audit, flows, decisions, circuits, alerts: alerting, links: { bitrix24: config.CONSOLE_BITRIX24_URL, onec: config.CONSOLE_ONEC_URL, trace: config.CONSOLE_TRACE_URL } },
+      data: { db: database.db, bus, subjects, operations, audit, flows, decisions, circuits, alerts: alerting, links: { bitrix24: config.CONSOLE_BITRIX24_URL, onec: config.CONSOLE_ONEC_URL, trace: config.CONSOLE_TRACE_URL } },
     });
     logger.info("web console on", { users: config.CONSOLE_USERS.map((u) => `${u.name} (${u.role})`) });
   }
@@ -259,7 +262,7 @@ export async function createApp(config: ConsoleConfig, logger: Logger) {
       await closed;
       // The evaluator's round ends before the bus drains (it reads consumers and circuits over it).
       await alerting?.stop();
-      await webDb?.close();
+      await database?.close();
       await bus.nc.drain();
     },
   };
