@@ -1,7 +1,4 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
-import express from "express";
 import { createDecisionClient, createDlqClient } from "@concord/bus";
 import { useTestBus } from "@concord/bus/testing";
 import type { DeadLetterRecord, Decision } from "@concord/contracts";
@@ -15,14 +12,14 @@ import { deadLettersPage } from "./pages/dead-letters";
 import { decisionsPage } from "./pages/decisions";
 import { createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
-import { Browser, csrfOf } from "./testing";
+import { Browser, csrfOf, serveWeb } from "./testing";
 import { hashPassword } from "./users";
 
 // The real NATS (sessions, JetStream publishes, request/reply); mapping's side of the RPC from memory.
 const testBus = useTestBus("webdlq");
 const { subjects } = testBus;
 const logger = createLogger("console-test", "error", new PassThrough());
-let server: Server;
+let closeWeb: (() => Promise<void>) | undefined;
 let base: string;
 let mapping: ReturnType<typeof serveMappingStandIn>;
 
@@ -119,15 +116,11 @@ beforeAll(async () => {
     links: { trace: "http://jaeger.test/trace/{traceId}" },
   };
   const web = createWebRouter({ users, sessions, audit, logger, timeZone: "Europe/Moscow", secureCookies: false, pages: [(r) => deadLettersPage(r, data), (r) => decisionsPage(r, data)] });
-  const app = express();
-  app.use(web);
-  server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeWeb } = await serveWeb(web));
 });
 afterAll(async () => {
   mapping?.stop();
-  await new Promise((resolve) => server?.close(resolve));
+  await closeWeb?.();
 });
 
 async function signedIn(user: "anna" | "boris") {

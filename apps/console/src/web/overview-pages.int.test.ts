@@ -1,7 +1,5 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
-import express from "express";
+import type { Router } from "express";
 import { AckPolicy } from "@nats-io/jetstream";
 import { createDecisionClient, createDlqClient, createFlowModes, type CircuitView, type ExchangeClient, type FlowModes } from "@concord/bus";
 import { useTestBus } from "@concord/bus/testing";
@@ -17,7 +15,7 @@ import type { WebData } from "./data";
 import { createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
 import { hashPassword } from "./users";
-import { Browser, csrfOf } from "./testing";
+import { Browser, csrfOf, serveWeb } from "./testing";
 import { homePage } from "./pages/home";
 import { flowsPage } from "./pages/flows";
 import { auditPage } from "./pages/audit";
@@ -38,7 +36,7 @@ const NOW = Date.now();
 const ago = (minutes: number) => new Date(NOW - minutes * 60_000);
 
 let db: DbHandle;
-let server: Server;
+let closeWeb: (() => Promise<void>) | undefined;
 let base: string;
 let modes: FlowModes;
 let circuits: CircuitView[] = [];
@@ -129,16 +127,12 @@ beforeAll(async () => {
     { name: "ada", role: "admin" as const, passwordHash: await hashPassword("ada-password-1", 4) },
     { name: "vera", role: "viewer" as const, passwordHash: await hashPassword("vera-password-1", 4) },
   ];
-  const web = createWebRouter({ users, sessions, audit, logger, timeZone: "Europe/Moscow", secureCookies: false, pages: [homePage, flowsPage, auditPage].map((page) => (router: express.Router) => page(router, data)) });
-  const app = express();
-  app.use(web);
-  server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const web = createWebRouter({ users, sessions, audit, logger, timeZone: "Europe/Moscow", secureCookies: false, pages: [homePage, flowsPage, auditPage].map((page) => (router: Router) => page(router, data)) });
+  ({ base, close: closeWeb } = await serveWeb(web));
 });
 
 afterAll(async () => {
-  if (server) await new Promise((resolve) => server.close(resolve));
+  await closeWeb?.();
   await db?.sql.unsafe(`drop schema if exists "${schema}" cascade`);
   await db?.close();
 });

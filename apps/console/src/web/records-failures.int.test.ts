@@ -1,7 +1,5 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
-import express, { type Router } from "express";
+import type { Router } from "express";
 import { createDecisionClient, createDlqClient, createExchangeClient, createFlowModes, requestCircuits } from "@concord/bus";
 import { useTestBus } from "@concord/bus/testing";
 import { connectDb, deadLetters, exchangeLog, idMapping, migrateDb, syncState, type DbHandle } from "@concord/db";
@@ -16,7 +14,7 @@ import { failuresPage } from "./pages/failures";
 import { recordsPage } from "./pages/records";
 import { createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
-import { Browser } from "./testing";
+import { Browser, serveWeb } from "./testing";
 import { hashPassword } from "./users";
 
 /*
@@ -30,7 +28,7 @@ const schema = uniqueNamespace("webrecords");
 const testBus = useTestBus("webrecords");
 const backend = fakeAuditBackend();
 let db: DbHandle;
-let server: Server;
+let closeWeb: (() => Promise<void>) | undefined;
 let base = "";
 
 const ORDER = "6f1c0a52-3b7e-4d0e-9a51-2f1d8c0b7e11";
@@ -157,14 +155,10 @@ beforeAll(async () => {
     secureCookies: false,
     pages: [recordsPage, failuresPage].map((page) => (router: Router) => page(router, data)),
   });
-  const app = express();
-  app.use(web);
-  server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ base, close: closeWeb } = await serveWeb(web));
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await closeWeb?.();
   await db?.sql.unsafe(`drop schema if exists "${schema}" cascade`);
   await db?.close();
 });

@@ -1,28 +1,25 @@
-import { createServer as createHttpServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { connectBus, type Bus } from "@concord/bus";
 import { useTestBus } from "@concord/bus/testing";
 import { testNatsUrl } from "@concord/testkit";
 import { createLogger } from "@concord/telemetry";
 import { PassThrough } from "node:stream";
-import express from "express";
 import { createAuditTrail } from "../audit";
 import { fakeAuditBackend } from "../testing-fakes";
 import { requireWebRole, createWebRouter } from "./router";
 import { openSessionStore } from "./sessions";
+import { Browser, csrfOf, serveWeb } from "./testing";
 import { hashPassword, type ConsoleUser } from "./users";
 
 // Sessions in the real NATS KV; the audit trail in memory (mapping is not what is tested here).
 const testBus = useTestBus("websignin");
 const backend = fakeAuditBackend();
-let server: Server;
-let base: string;
+let first: { base: string; close: () => Promise<void> };
 let users: ConsoleUser[];
 
-let second: { server: Server; base: string; bus: Bus } | undefined;
+let second: { base: string; close: () => Promise<void>; bus: Bus } | undefined;
 
 /** One console replica: its own session store on the bus given, the same users and audit trail. */
-async function startReplica(bus: Bus): Promise<{ server: Server; base: string }> {
+async function startReplica(bus: Bus): Promise<{ base: string; close: () => Promise<void> }> {
   const logger = createLogger("console-test", "error", new PassThrough());
   const sessions = await openSessionStore(bus, testBus.subjects.sessionsBucket, { idleMs: 60_000, maxAgeMs: 3_600_000 });
   const web = createWebRouter({
@@ -39,11 +36,7 @@ async function startReplica(bus: Bus): Promise<{ server: Server; base: string }>
       },
     ],
   });
-  const app = express();
-  app.use(web);
-  const httpServer = createHttpServer(app);
-  await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
-  return { server: httpServer, base: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}` };
+  return serveWeb(web);
 }
 
 beforeAll(async () => {
@@ -51,45 +44,18 @@ beforeAll(async () => {
     { name: "anna", role: "operator", passwordHash: await hashPassword("anna-password-1", 4) },
     { name: "boris", role: "viewer", passwordHash: await hashPassword("boris-password-1", 4) },
   ];
-  ({ server, base } = await startReplica(testBus.bus()));
+  first = await startReplica(testBus.bus());
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await first?.close();
   if (second) {
-    await new Promise((resolve) => second?.server.close(resolve));
+    await second.close();
     await second.bus.nc.close();
   }
 });
 
-/** A tiny cookie jar: what a browser would keep between requests. */
-class Browser {
-  cookies = new Map<string, string>();
-  async fetch(path: string, init: RequestInit = {}) {
-    const res = await fetch(`${base}${path}`, { ...init, redirect: "manual", headers: { ...(init.headers as Record<string, string>), cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ") } });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      const [name = "", value = ""] = pair.split("=");
-      if (value === "") this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-  async form(path: string, fields: Record<string, string>) {
-    return this.fetch(path, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
-  }
-  async signIn(user: string, password: string) {
-    const page = await (await this.fetch("/login")).text();
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
-    return this.form("/login", { _csrf: csrf, user, password, next: "/" });
-  }
-  async csrf() {
-    const page = await (await this.fetch("/login")).text();
-    return /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? "";
-  }
-}
-
 it("shows nothing signed out: a page redirects to sign-in, a form is refused", async () => {
-  const b = new Browser();
+  const b = new Browser(first.base);
   const res = await b.fetch("/records?q=42");
   expect(res.status).toBe(303);
   expect(res.headers.get("location")).toBe("/login?next=%2Frecords%3Fq%3D42");
@@ -97,7 +63,7 @@ it("shows nothing signed out: a page redirects to sign-in, a form is refused", a
 });
 
 it("signs in with the right password only, and records it in the audit trail", async () => {
-  const b = new Browser();
+  const b = new Browser(first.base);
   const wrong = await b.signIn("anna", "not-her-password");
   expect(wrong.status).toBe(401);
   expect(await wrong.text()).toContain("wrong password");
@@ -114,17 +80,17 @@ it("signs in with the right password only, and records it in the audit trail", a
 });
 
 it("refuses a form without the session's CSRF token, and a role below the action's", async () => {
-  const anna = new Browser();
+  const anna = new Browser(first.base);
   await anna.signIn("anna", "anna-password-1");
   const page = await (await anna.fetch("/login")).text();
   expect(page).toContain("_csrf");
   expect((await anna.form("/act", { _csrf: "forged" })).status).toBe(403);
 
-  const boris = new Browser();
+  const boris = new Browser(first.base);
   await boris.signIn("boris", "boris-password-1");
   // The session's own token: read from a signed-in page's sign-out form.
   const home = await boris.fetch("/nowhere");
-  const token = /name="_csrf" value="([^"]+)"/.exec(await home.text())?.[1] ?? "";
+  const token = csrfOf(await home.text());
   expect(token).not.toBe("");
   const refused = await boris.form("/act", { _csrf: token });
   expect(refused.status).toBe(403);
@@ -132,32 +98,32 @@ it("refuses a form without the session's CSRF token, and a role below the action
 });
 
 it("signs out: the old cookie opens nothing any more", async () => {
-  const b = new Browser();
+  const b = new Browser(first.base);
   await b.signIn("anna", "anna-password-1");
   const session = b.cookies.get("concord_session") ?? "";
-  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  const token = csrfOf(await (await b.fetch("/nowhere")).text());
   expect((await b.form("/logout", { _csrf: token })).headers.get("location")).toBe("/login?signedOut=1");
-  const again = new Browser();
+  const again = new Browser(first.base);
   again.cookies.set("concord_session", session);
   expect((await again.fetch("/")).status).toBe(303);
 });
 
 it("never returns to another site after sign-in", async () => {
-  const b = new Browser();
-  const csrf = await b.csrf();
+  const b = new Browser(first.base);
+  const csrf = csrfOf((await b.page("/login")).html);
   const res = await b.form("/login", { _csrf: csrf, user: "anna", password: "anna-password-1", next: "//evil.example/" });
   expect(res.headers.get("location")).toBe("/");
 });
 
 it("ends the session of a user removed from CONSOLE_USERS, and applies a changed role at once", async () => {
-  const b = new Browser();
+  const b = new Browser(first.base);
   await b.signIn("boris", "boris-password-1");
   expect((await b.fetch("/")).status).toBe(200);
   const boris = users.find((u) => u.name === "boris");
   if (!boris) throw new Error("boris is configured");
   // The same list the router holds: as after a restart with another CONSOLE_USERS.
   boris.role = "operator";
-  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  const token = csrfOf(await (await b.fetch("/nowhere")).text());
   expect((await b.form("/act", { _csrf: token })).status).toBe(200);
   users.splice(users.indexOf(boris), 1);
   expect((await b.fetch("/")).status).toBe(303);
@@ -168,12 +134,12 @@ it("ends the session of a user removed from CONSOLE_USERS, and applies a changed
 it("keeps a session across two console replicas: signed in on one, the other knows it, and signing out ends it on both", async () => {
   const bus = await connectBus(testNatsUrl(), "console-replica-2");
   second = { ...(await startReplica(bus)), bus };
-  const b = new Browser();
+  const b = new Browser(first.base);
   await b.signIn("anna", "anna-password-1");
   const cookie = b.cookies.get("concord_session") ?? "";
   const onSecond = await fetch(`${second.base}/`, { redirect: "manual", headers: { cookie: `concord_session=${cookie}` } });
   expect(await onSecond.text()).toBe("home of anna");
-  const token = /name="_csrf" value="([^"]+)"/.exec(await (await b.fetch("/nowhere")).text())?.[1] ?? "";
+  const token = csrfOf(await (await b.fetch("/nowhere")).text());
   await b.form("/logout", { _csrf: token });
   expect((await fetch(`${second.base}/`, { redirect: "manual", headers: { cookie: `concord_session=${cookie}` } })).status).toBe(303);
 });

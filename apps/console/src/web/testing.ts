@@ -1,7 +1,24 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type Router } from "express";
+
 /**
- * Test helpers for the web console's pages over HTTP (integration tests only): a cookie jar that
- * keeps what a browser would between requests, signs in, and reads a page's form token.
+ * Test helpers for the web console's pages over HTTP (integration tests only): the web router
+ * served on a loopback port, and a cookie jar that keeps what a browser would between requests,
+ * signs in, and reads a page's form token.
  */
+
+/** A web router (createWebRouter) served on a free loopback port: its base URL, and how to close it. */
+export async function serveWeb(router: Router): Promise<{ base: string; close: () => Promise<void> }> {
+  const app = express();
+  app.use(router);
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /** The CSRF token of a page's forms (every signed-in page has one in its sign-out form). */
 export const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
