@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { entitiesOf } from "@concord/contracts";
-import type { Database } from "@concord/db";
+import type { Database, exchangeLog } from "@concord/db";
 import type { RecordQuery } from "./record-links";
 
 /**
@@ -217,16 +217,8 @@ function labelOf(values: readonly SyncValues[], system: SystemName): { number: s
   return { number: pick("number"), title: pick("title") ?? pick("name"), inn: pick("inn") };
 }
 
-/** A target call as the exchange log keeps it (exchange_log.calls). */
-export interface TargetCallRow {
-  target: string;
-  call: string;
-  status: number | null;
-  durationMs: number;
-  attempt: number;
-  error: string | null;
-  at: string;
-}
+/** A target call as the exchange log keeps it (exchange_log.calls): the table's own type. */
+export type TargetCallRow = (typeof exchangeLog.$inferSelect)["calls"][number];
 
 /** One line of a record's history. */
 export type TimelineItem =
