@@ -65,16 +65,9 @@ export const demoConsoleUsers: ConsoleLogin[] = [
   { name: "viewer", role: "viewer", password: "demo-viewer-password" },
 ];
 
-// bcrypt cost 4: the cheapest there is, for throwaway demo and test passwords (a real deployment's hashes come from `concord users hash`).
-const hashedUsers = new WeakMap<ConsoleLogin[], string>();
-function consoleUsersValue(users: ConsoleLogin[]): string {
-  let value = hashedUsers.get(users);
-  if (value === undefined) {
-    value = users.map((u) => `${u.name}:${u.role}:${bcrypt.hashSync(u.password, 4)}`).join(",");
-    hashedUsers.set(users, value);
-  }
-  return value;
-}
+// bcrypt cost 4: the cheapest there is (about a millisecond), for throwaway demo and test
+// passwords; a real deployment's hashes come from `concord users hash`.
+const consoleUsersValue = (users: ConsoleLogin[]) => users.map((u) => `${u.name}:${u.role}:${bcrypt.hashSync(u.password, 4)}`).join(",");
 
 export const demoSecrets = {
   b24WebhookToken: "demo-webhook-token",
