@@ -6,10 +6,11 @@ import { masker } from "@concord/telemetry";
 import { createOperatorActions } from "../../actions";
 import { BULK_LIMIT, type RetryResult } from "../../operations";
 import { can, webOf, type WebContext } from "../context";
-import type { RecordLinks, WebData, WebPage } from "../data";
+import type { WebData, WebPage } from "../data";
 import { formatTime, words, type Lang } from "../i18n";
 import { Page, PostForm, sendPage, type Notice } from "../layout";
 import { ErrorPage, requireWebRole } from "../router";
+import { traceUrl } from "../record-links";
 import { parseTimeInput, toTimeInput } from "../time-input";
 import { attempt, describeFlow, fill, RecordLink as RecordRefLink, shown, SYSTEM_NAMES } from "./parts";
 
@@ -255,10 +256,6 @@ function filterQuery(f: DlqFilter, status?: StatusChoice): string {
   return text ? `?${text}` : "";
 }
 
-function traceHref(links: RecordLinks, traceId: string | null) {
-  return links.trace && traceId ? links.trace.replace("{traceId}", encodeURIComponent(traceId)) : undefined;
-}
-
 function prettyPayload(data: string): string {
   try {
     return shown(JSON.stringify(masker.value(JSON.parse(data)), null, 2), 50_000);
@@ -423,7 +420,7 @@ function DetailsPage(props: { ctx: WebContext; data: WebData; details: Details; 
   const { ctx, details } = props;
   const d = details.deadLetter as DeadLetterRecord;
   const w = t(ctx.lang);
-  const trace = traceHref(props.data.links, d.traceId);
+  const trace = traceUrl(props.data.links, d.traceId);
   const fact = (label: string, value: ComponentChildren) => (
     <tr>
       <th scope="row">{label}</th>
