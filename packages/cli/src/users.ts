@@ -1,14 +1,11 @@
 import bcrypt from "bcryptjs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { RoleSchema } from "@concord/contracts";
+import { CONSOLE_PASSWORD_COST, CONSOLE_USER_NAME, RoleSchema } from "@concord/contracts";
 
-/** The bcrypt cost of hashes for CONSOLE_USERS: about 0.2 s a sign-in, expensive to guess at. */
-const COST = 12;
 const MIN_LENGTH = 12;
-const NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/i;
 
 /** One CONSOLE_USERS entry (`name:role:hash`), or the hash alone; the password is checked first. */
-export async function consoleUserEntry(password: string, user?: { name: string; role: string }, cost = COST): Promise<string> {
+export async function consoleUserEntry(password: string, user?: { name: string; role: string }, cost = CONSOLE_PASSWORD_COST): Promise<string> {
   if (password.length < MIN_LENGTH) throw new Error(`the password is too short: use at least ${MIN_LENGTH} characters`);
   if (password.length > 72) throw new Error("the password is too long for bcrypt: use at most 72 characters");
   const hash = await bcrypt.hash(password, cost);
@@ -22,7 +19,7 @@ export function addUserCommands(program: Command, readPassword: () => Promise<st
     .command("hash")
     .description("read a password from stdin and print its CONSOLE_USERS entry (name:role:bcrypt-hash), or the hash alone without --name")
     .option("--name <name>", "the user's name", (value) => {
-      if (!NAME.test(value)) throw new InvalidArgumentError("letters, digits, . _ @ - (max 64)");
+      if (!CONSOLE_USER_NAME.test(value)) throw new InvalidArgumentError("letters, digits, . _ @ - (max 64)");
       return value;
     })
     .addOption(new Option("--role <role>", "viewer, operator or admin").choices(RoleSchema.options).default("viewer"))

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { InstantSchema } from "./codecs";
 
 /**
- * One role model for the whole product (API tokens now, the console's web users later):
+ * One role model for the whole product (API tokens and the console's web users):
  * viewer reads; operator also retries, discards, resyncs and decides; admin also manages flows,
  * users and tokens. Each role includes the ones before it.
  */
@@ -15,6 +15,12 @@ const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 export function roleAllows(role: Role, needed: Role): boolean {
   return rank[role] >= rank[needed];
 }
+
+/** A web console user's name, in CONSOLE_USERS and `concord users hash --name`: letters, digits, . _ @ -, at most 64. */
+export const CONSOLE_USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/i;
+
+/** The bcrypt cost of console users' password hashes: about 0.2 s a sign-in, expensive to guess at. */
+export const CONSOLE_PASSWORD_COST = 12;
 
 /** What people do that changes something: each is one audit entry. */
 export const AuditActionSchema = z

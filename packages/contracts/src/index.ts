@@ -3,6 +3,8 @@ export type { System, Entity, RecordRef } from "./systems";
 export {
   RoleSchema,
   roleAllows,
+  CONSOLE_USER_NAME,
+  CONSOLE_PASSWORD_COST,
   AuditActionSchema,
   AuditEntrySchema,
   AuditRecordRequestSchema,

@@ -1,6 +1,6 @@
 import bcrypt from "bcryptjs";
 import { z } from "zod";
-import { RoleSchema, type Role } from "@concord/contracts";
+import { CONSOLE_PASSWORD_COST, CONSOLE_USER_NAME as NAME, RoleSchema, type Role } from "@concord/contracts";
 
 /** A person who may sign in to the web console, with a role of the one role model. */
 export interface ConsoleUser {
@@ -10,7 +10,6 @@ export interface ConsoleUser {
   passwordHash: string;
 }
 
-const NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/i;
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 /**
@@ -37,10 +36,7 @@ export const ConsoleUsersSchema = z.string().transform((text, ctx): ConsoleUser[
   return out;
 });
 
-/** bcrypt cost of hashes Concord makes: about 0.2 s on a laptop, slow enough to make guessing expensive. */
-export const HASH_COST = 12;
-
-export const hashPassword = (password: string, cost = HASH_COST) => bcrypt.hash(password, cost);
+export const hashPassword = (password: string, cost = CONSOLE_PASSWORD_COST) => bcrypt.hash(password, cost);
 
 // Compared against when the name is unknown, so an unknown name costs as much time as a wrong password.
 const UNKNOWN_USER_HASH = bcrypt.hashSync("concord: no such user", 10);
