@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { requestCircuits, type Bus, type FlowModes } from "@concord/bus";
 import type { FlowName, Subjects } from "@concord/contracts";
-import type { Database } from "@concord/db";
+import { queryRows, type Database } from "@concord/db";
 import { masker } from "@concord/telemetry";
 import type { AlertRules } from "./alerts-config";
 import { errorRateExceeded, sustained, type Condition, type RuleResult } from "./alerts-logic";
@@ -24,7 +24,6 @@ type Check = () => Promise<RuleResult>;
 const LIMIT = 500;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const rowsOf = <T>(result: unknown) => result as unknown as T[];
 
 /** One check per configured rule; each throws when its source cannot be read (then nothing of that rule changes). */
 export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
@@ -36,8 +35,7 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
     checks.push(async () => {
       const flows = deadLetter.flows;
       // An open dead letter stands until a person retries or discards it, or its record is applied or created after it failed.
-      const rows = rowsOf<{ flow: string | null; system: string | null; entity: string | null; record_id: string | null; id: string; letters: string; last_failed_at: Date; error_code: string; error_message: string }>(
-        await s.db.execute(sql`
+      const rows = await queryRows<{ flow: string | null; system: string | null; entity: string | null; record_id: string | null; id: string; letters: string; last_failed_at: Date; error_code: string; error_message: string }>(s.db, sql`
           select d.flow, d.system, d.entity, d.record_id,
                  min(d.id)::text as id, count(*)::text as letters, max(d.last_failed_at) as last_failed_at,
                  (array_agg(d.error_code order by d.last_failed_at desc))[1] as error_code,
@@ -51,8 +49,7 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
                 and e.result in ('applied', 'created') and e.at > d.last_failed_at)
           group by d.flow, d.system, d.entity, d.record_id, case when d.record_id is null then d.id end
           order by max(d.last_failed_at)
-          limit ${LIMIT}`),
-      );
+          limit ${LIMIT}`);
       return {
         rule: "dead-letter",
         // Cut at the limit: what was left out is not known to have cleared.
@@ -101,14 +98,12 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
   if (on(errorRate)) {
     checks.push(async () => {
       const since = new Date(s.now() - errorRate.windowSeconds * 1000);
-      const rows = rowsOf<{ stage: string; total: number; errors: number }>(
-        await s.db.execute(sql`
+      const rows = await queryRows<{ stage: string; total: number; errors: number }>(s.db, sql`
           select stage, count(*)::int as total, count(*) filter (where result in ('retrying', 'dead-lettered'))::int as errors
           from exchange_log
           where at > ${since.toISOString()}::timestamptz and stage in ('resolver', 'crm-writer', 'onec-writer')
             and result in ('commanded', 'created', 'applied', 'echo', 'stale', 'skipped', 'retrying', 'dead-lettered', 'compensated', 'dry-run')
-          group by stage`),
-      );
+          group by stage`);
       return {
         rule: "error-rate",
         conditions: rows
@@ -208,12 +203,10 @@ export function createChecks(rules: AlertRules, s: AlertSources): Check[] {
   if (on(decisions)) {
     checks.push(async () => {
       const before = new Date(s.now() - decisions.olderThanSeconds * 1000);
-      const rows = rowsOf<{ id: number; source_system: string; source_entity: string; source_id: string; summary: string; reason: string; opened_at: Date }>(
-        await s.db.execute(sql`
+      const rows = await queryRows<{ id: number; source_system: string; source_entity: string; source_id: string; summary: string; reason: string; opened_at: Date }>(s.db, sql`
           select id, source_system, source_entity, source_id, summary, reason, opened_at
           from decisions where status = 'open' and opened_at < ${before.toISOString()}::timestamptz
-          order by opened_at limit ${LIMIT}`),
-      );
+          order by opened_at limit ${LIMIT}`);
       return {
         rule: "decision-waiting",
         ...(rows.length >= LIMIT ? { covers: () => false } : {}),

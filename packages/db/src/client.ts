@@ -2,9 +2,18 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
+import type { SQL } from "drizzle-orm";
 import * as schema from "./schema";
 
 export type Database = PostgresJsDatabase<typeof schema>;
+
+/**
+ * The rows of a raw SQL query, typed by the caller (drizzle's `execute` returns untyped rows):
+ * for the aggregates and unions the query builder does not express.
+ */
+export async function queryRows<T>(db: Database, query: SQL): Promise<T[]> {
+  return (await db.execute(query)) as unknown as T[];
+}
 
 export interface DbHandle {
   db: Database;

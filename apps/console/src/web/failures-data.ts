@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { failureGroups, type Database } from "@concord/db";
+import { failureGroups, queryRows, type Database } from "@concord/db";
 import { groupFailures, statusOf, type FailureGroup, type FailureRow, type GroupMark, type GroupState, type GroupStatus } from "./failure-causes";
 
 /**
@@ -10,7 +10,6 @@ import { groupFailures, statusOf, type FailureGroup, type FailureRow, type Group
 /** Most open dead letters grouped at once (the newest); the page says when there were more. */
 export const GROUPED_LIMIT = 10_000;
 
-const rowsOf = <T>(result: unknown) => result as unknown as T[];
 
 export interface GroupView extends FailureGroup {
   status: GroupStatus;
@@ -27,7 +26,7 @@ export interface FailuresView {
 
 /** The open dead letters, newest first (dead_letters_status_idx), bounded. */
 async function openLetters(db: Database): Promise<FailureRow[]> {
-  const rows = rowsOf<{
+  const rows = await queryRows<{
     id: string;
     error_code: string;
     error_message: string;
@@ -38,12 +37,10 @@ async function openLetters(db: Database): Promise<FailureRow[]> {
     record_id: string | null;
     last_failed_at: Date;
     created_at: Date;
-  }>(
-    await db.execute(sql`
+  }>(db, sql`
       select id, error_code, error_message, failure_class, flow, system, entity, record_id, last_failed_at, created_at
       from dead_letters where status = 'open'
-      order by last_failed_at desc, id desc limit ${GROUPED_LIMIT + 1}`),
-  );
+      order by last_failed_at desc, id desc limit ${GROUPED_LIMIT + 1}`);
   return rows.map((r) => ({
     id: Number(r.id),
     errorCode: r.error_code,
@@ -60,12 +57,10 @@ async function openLetters(db: Database): Promise<FailureRow[]> {
 
 async function marksOf(db: Database, keys: readonly string[]): Promise<Map<string, GroupMark>> {
   if (keys.length === 0) return new Map();
-  const rows = rowsOf<{ key: string; state: string; changed_by: string; changed_at: Date; note: string | null }>(
-    await db.execute(sql`select key, state, changed_by, changed_at, note from failure_groups where key in (${sql.join(
+  const rows = await queryRows<{ key: string; state: string; changed_by: string; changed_at: Date; note: string | null }>(db, sql`select key, state, changed_by, changed_at, note from failure_groups where key in (${sql.join(
       keys.map((k) => sql`${k}`),
       sql`, `,
-    )})`),
-  );
+    )})`);
   return new Map(rows.map((r) => [r.key, { state: r.state as GroupState, changedBy: r.changed_by, changedAt: new Date(r.changed_at), note: r.note }]));
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { ConsumerInfo } from "@nats-io/jetstream";
 import { FLOW_NAMES, type AlertView, type FlowName, type System } from "@concord/contracts";
+import { queryRows } from "@concord/db";
 import { masker } from "@concord/telemetry";
 import { flowCommands, flowOfCommand, flowOfSource, flowSources, flowTargets } from "../flow-sources";
 import type { WebData } from "./data";
@@ -70,7 +71,6 @@ export interface HomeView {
   problems: string[];
 }
 
-const rowsOf = <T>(result: unknown) => result as unknown as T[];
 const zero = (): Counts => ({ ok: 0, failed: 0, retries: 0 });
 const add = (into: Counts, c: Counts) => {
   into.ok += c.ok;
@@ -122,8 +122,7 @@ export function createFlowFactsReader(data: Pick<WebData, "db" | "bus" | "subjec
   /** Outcomes per record kind and bucket of `sizeMs`, at or after `from` and before `to`. */
   async function countOutcomes(from: number, to: number | null, sizeMs: number): Promise<Map<number, KindCounts>> {
     // An integer bucket (seconds since the epoch over the size) lets PostgreSQL hash the few groups instead of sorting the rows.
-    const rows = rowsOf<{ system: string; entity: string; bucket: number; ok: number; failed: number; retries: number }>(
-      await data.db.execute(sql`
+    const rows = await queryRows<{ system: string; entity: string; bucket: number; ok: number; failed: number; retries: number }>(data.db, sql`
         select system, entity, (floor(extract(epoch from at))::bigint / ${sizeMs / 1000})::int as bucket,
                count(*) filter (where result in (${list(OK_RESULTS)}))::int as ok,
                count(*) filter (where result in (${list(FAILED_RESULTS)}))::int as failed,
@@ -133,8 +132,7 @@ export function createFlowFactsReader(data: Pick<WebData, "db" | "bus" | "subjec
           ${to === null ? sql`` : sql`and at < ${new Date(to).toISOString()}::timestamptz`}
           and stage in (${list(STAGES)}) and result in (${list(COUNTED_RESULTS)})
           and not (stage = 'resolver' and result = 'dry-run')
-        group by 1, 2, 3`),
-    );
+        group by 1, 2, 3`);
     const buckets = new Map<number, KindCounts>();
     for (const r of rows) {
       const start = r.bucket * sizeMs;
@@ -194,12 +192,10 @@ export function createFlowFactsReader(data: Pick<WebData, "db" | "bus" | "subjec
   }
 
   async function readDeadLetters(at: number) {
-    const rows = rowsOf<{ system: string | null; entity: string | null; open: number; recent: number }>(
-      await data.db.execute(sql`
+    const rows = await queryRows<{ system: string | null; entity: string | null; open: number; recent: number }>(data.db, sql`
         select system, entity, count(*)::int as open, count(*) filter (where last_failed_at >= ${new Date(at - HOUR).toISOString()}::timestamptz)::int as recent
         from dead_letters where status = 'open'
-        group by system, entity`),
-    );
+        group by system, entity`);
     const out = Object.fromEntries(FLOW_NAMES.map((f) => [f, { open: 0, newLastHour: 0 }])) as Record<FlowName, { open: number; newLastHour: number }>;
     let withoutFlow = 0;
     for (const r of rows) {
@@ -214,9 +210,7 @@ export function createFlowFactsReader(data: Pick<WebData, "db" | "bus" | "subjec
   }
 
   async function readDecisions() {
-    const rows = rowsOf<{ source_system: string; source_entity: string; n: number }>(
-      await data.db.execute(sql`select source_system, source_entity, count(*)::int as n from decisions where status = 'open' group by 1, 2`),
-    );
+    const rows = await queryRows<{ source_system: string; source_entity: string; n: number }>(data.db, sql`select source_system, source_entity, count(*)::int as n from decisions where status = 'open' group by 1, 2`);
     const out = Object.fromEntries(FLOW_NAMES.map((f) => [f, 0])) as Record<FlowName, number>;
     for (const r of rows) {
       const flow = flowOfSource(r.source_system, r.source_entity);
@@ -227,14 +221,12 @@ export function createFlowFactsReader(data: Pick<WebData, "db" | "bus" | "subjec
 
   async function readConflicts(at: number) {
     // The newest conflicts by id (its index), then the last day's of them: bounded however many there are.
-    const rows = rowsOf<{ source_system: string; source_entity: string; n: number; looked: number }>(
-      await data.db.execute(sql`
+    const rows = await queryRows<{ source_system: string; source_entity: string; n: number; looked: number }>(data.db, sql`
         with newest as (select mapping_id, detected_at from conflicts order by id desc limit ${CONFLICTS_LOOKED_AT})
         select m.source_system, m.source_entity, count(*)::int as n, (select count(*)::int from newest) as looked
         from newest c join id_mapping m on m.id = c.mapping_id
         where c.detected_at >= ${new Date(at - 24 * HOUR).toISOString()}::timestamptz
-        group by 1, 2`),
-    );
+        group by 1, 2`);
     const capped = rows.some((r) => r.looked >= CONFLICTS_LOOKED_AT);
     const out = Object.fromEntries(FLOW_NAMES.map((f) => [f, { count: 0, capped }])) as Record<FlowName, { count: number; capped: boolean }>;
     for (const r of rows) {

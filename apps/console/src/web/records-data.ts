@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { entitiesOf } from "@concord/contracts";
-import type { Database, exchangeLog } from "@concord/db";
+import { queryRows, type Database, type exchangeLog } from "@concord/db";
 import type { RecordQuery } from "./record-links";
 
 /**
@@ -35,7 +35,6 @@ export interface FoundRecord {
   inn: string | null;
 }
 
-const rowsOf = <T>(result: unknown) => result as unknown as T[];
 const isSystem = (s: unknown): s is SystemName => s === "bitrix24" || s === "onec";
 
 /** Most records a search lists; most rows of each kind a timeline shows. */
@@ -74,7 +73,7 @@ async function mappingsOf(db: Database, refs: readonly Ref[]): Promise<MappingRo
   if (refs.length === 0) return [];
   const bySource = refs.map((r) => sql`(source_system = ${r.system} and source_entity = ${r.entity} and source_id = ${r.id})`);
   const byTarget = refs.map((r) => sql`(target_system = ${r.system} and target_entity = ${r.entity} and target_id = ${r.id})`);
-  return rowsOf<MappingRow>(await db.execute(sql`select ${MAPPING_COLUMNS} from id_mapping where ${sql.join([...bySource, ...byTarget], sql` or `)} order by id limit 200`));
+  return await queryRows<MappingRow>(db, sql`select ${MAPPING_COLUMNS} from id_mapping where ${sql.join([...bySource, ...byTarget], sql` or `)} order by id limit 200`);
 }
 
 /**
@@ -87,34 +86,28 @@ async function recordsWithId(db: Database, system: SystemName, id: string): Prom
     entities.map((e) => sql`(${e}::text)`),
     sql`, `,
   );
-  const rows = rowsOf<{ entity: string }>(
-    await db.execute(sql`
+  const rows = await queryRows<{ entity: string }>(db, sql`
       select k.entity from (values ${kinds}) as k(entity)
       where exists (select 1 from id_mapping m where m.source_system = ${system} and m.source_entity = k.entity and m.source_id = ${id})
          or exists (select 1 from id_mapping m where m.target_system = ${system} and m.target_entity = k.entity and m.target_id = ${id})
          or exists (select 1 from exchange_log e where e.system = ${system} and e.entity = k.entity and e.record_id = ${id})
          or exists (select 1 from dead_letters d where d.system = ${system} and d.entity = k.entity and d.record_id = ${id})
-         or exists (select 1 from exchange_log e where e.target_id = ${id} and e.target_system = ${system} and e.target_entity = k.entity)`),
-  );
+         or exists (select 1 from exchange_log e where e.target_id = ${id} and e.target_system = ${system} and e.target_entity = k.entity)`);
   return rows.map((r) => ({ system, entity: r.entity, id }));
 }
 
 /** Pairs whose sync state holds this order number or INN (either side's values), through the expression indexes. */
 async function pairsWithValue(db: Database, field: "number" | "inn", value: string): Promise<MappingRow[]> {
   const where = field === "number" ? sql`(s."values"->>'number') = ${value}` : sql`(s."values"->>'inn') = ${value}`;
-  return rowsOf<MappingRow>(
-    await db.execute(sql`select ${MAPPING_COLUMNS} from id_mapping where id in (select s.mapping_id from sync_state s where ${where} limit ${SEARCH_LIMIT}) order by id`),
-  );
+  return await queryRows<MappingRow>(db, sql`select ${MAPPING_COLUMNS} from id_mapping where id in (select s.mapping_id from sync_state s where ${where} limit ${SEARCH_LIMIT}) order by id`);
 }
 
 /** Records of the orders Concord created in 1C under this number (the writer's "order created as <Number>, …"). */
 async function createdWithNumber(db: Database, number: string): Promise<Ref[]> {
-  const rows = rowsOf<{ system: string; entity: string; record_id: string; target_system: string | null; target_entity: string | null; target_id: string | null }>(
-    await db.execute(sql`
+  const rows = await queryRows<{ system: string; entity: string; record_id: string; target_system: string | null; target_entity: string | null; target_id: string | null }>(db, sql`
       select system, entity, record_id, target_system, target_entity, target_id from exchange_log
       where result = 'created' and substring(detail from '^order created as ([^,]+),') = ${number}
-      limit ${SEARCH_LIMIT}`),
-  );
+      limit ${SEARCH_LIMIT}`);
   const refs: Ref[] = [];
   for (const r of rows) {
     if (isSystem(r.system)) refs.push({ system: r.system, entity: r.entity, id: r.record_id });
@@ -125,12 +118,10 @@ async function createdWithNumber(db: Database, number: string): Promise<Ref[]> {
 
 /** Records a trace touched: the exchange log's rows of it, and dead letters of it (both by index, bounded). */
 async function recordsOfTrace(db: Database, traceId: string): Promise<Ref[]> {
-  const rows = rowsOf<{ system: string; entity: string; record_id: string; target_system: string | null; target_entity: string | null; target_id: string | null }>(
-    await db.execute(sql`
+  const rows = await queryRows<{ system: string; entity: string; record_id: string; target_system: string | null; target_entity: string | null; target_id: string | null }>(db, sql`
       (select system, entity, record_id, target_system, target_entity, target_id from exchange_log where trace_id = ${traceId} order by at limit 200)
       union all
-      (select system, entity, record_id, null, null, null from dead_letters where trace_id = ${traceId} and record_id is not null order by id limit 50)`),
-  );
+      (select system, entity, record_id, null, null, null from dead_letters where trace_id = ${traceId} and record_id is not null order by id limit 50)`);
   const refs: Ref[] = [];
   for (const r of rows) {
     if (isSystem(r.system)) refs.push({ system: r.system, entity: r.entity, id: r.record_id });
@@ -207,7 +198,7 @@ export async function findRecords(db: Database, query: RecordQuery): Promise<Fou
 
 async function syncValuesOf(db: Database, mappingIds: readonly number[]): Promise<SyncValues[]> {
   if (mappingIds.length === 0) return [];
-  return rowsOf<SyncValues>(await db.execute(sql`select mapping_id, side, "values" from sync_state where mapping_id in (${sql.join(mappingIds.map((id) => sql`${id}`), sql`, `)})`));
+  return await queryRows<SyncValues>(db, sql`select mapping_id, side, "values" from sync_state where mapping_id in (${sql.join(mappingIds.map((id) => sql`${id}`), sql`, `)})`);
 }
 
 /** What people know a record by: its own side's values first, then the other side's. */
@@ -277,25 +268,7 @@ export async function recordTimeline(db: Database, record: Ref, order: "newest" 
   const inMappings = mappingIds.length > 0 ? sql.join(mappingIds.map((id) => sql`${id}`), sql`, `) : sql`null`;
 
   const [exchange, conflicts, decisions, letters, values] = await Promise.all([
-    db.execute(sql`
-      select e.at, e.stage, e.message_id, e.system, e.entity, e.record_id, e.target_system, e.target_entity, e.target_id, e.result, e.detail, e.attempts, e.duration_ms, e.trace_id, e.calls
-      from exchange_log e
-      where ${byRecord("e", "system", "entity", "record_id")} or ${asTarget}
-      order by e.at desc, e.id desc limit ${TIMELINE_LIMIT}`),
-    db.execute(sql`
-      select c.mapping_id, c.entity, c.field, c.crm_value, c.onec_value, c.winner, c.rule, c.trace_id, c.detected_at
-      from conflicts c where c.mapping_id in (${inMappings}) order by c.detected_at desc limit ${TIMELINE_LIMIT}`),
-    db.execute(sql`
-      select d.id, d.mapping_id, d.source_system, d.source_entity, d.source_id, d.summary, d.reason, d.candidates, d.status, d.action, d.chosen_id, d.decided_by, d.opened_at, d.decided_at
-      from decisions d where d.mapping_id in (${inMappings}) order by d.opened_at desc limit ${TIMELINE_LIMIT}`),
-    db.execute(sql`
-      select d.id, d.stage, d.system, d.entity, d.record_id, d.status, d.error_code, d.error_message, d.failure_class, d.attempts, d.trace_id, d.first_failed_at, d.last_failed_at
-      from dead_letters d where ${byRecord("d", "system", "entity", "record_id")} order by d.last_failed_at desc limit ${TIMELINE_LIMIT}`),
-    syncValuesOf(db, mappingIds),
-  ]);
-
-  const items: TimelineItem[] = [];
-  const exchangeRows = rowsOf<{
+    queryRows<{
     at: Date;
     stage: string;
     message_id: string;
@@ -311,8 +284,54 @@ export async function recordTimeline(db: Database, record: Ref, order: "newest" 
     duration_ms: number;
     trace_id: string | null;
     calls: TargetCallRow[] | null;
-  }>(exchange);
-  for (const e of exchangeRows) {
+  }>(db, sql`
+      select e.at, e.stage, e.message_id, e.system, e.entity, e.record_id, e.target_system, e.target_entity, e.target_id, e.result, e.detail, e.attempts, e.duration_ms, e.trace_id, e.calls
+      from exchange_log e
+      where ${byRecord("e", "system", "entity", "record_id")} or ${asTarget}
+      order by e.at desc, e.id desc limit ${TIMELINE_LIMIT}`),
+    queryRows<{ mapping_id: number; field: string; crm_value: unknown; onec_value: unknown; winner: string; rule: string; trace_id: string | null; detected_at: Date }>(db, sql`
+      select c.mapping_id, c.entity, c.field, c.crm_value, c.onec_value, c.winner, c.rule, c.trace_id, c.detected_at
+      from conflicts c where c.mapping_id in (${inMappings}) order by c.detected_at desc limit ${TIMELINE_LIMIT}`),
+    queryRows<{
+    id: number;
+    mapping_id: number;
+    source_system: string;
+    source_entity: string;
+    source_id: string;
+    summary: string;
+    reason: string;
+    candidates: Array<{ id: string; label: string }> | null;
+    status: string;
+    action: string | null;
+    chosen_id: string | null;
+    decided_by: string | null;
+    opened_at: Date;
+    decided_at: Date | null;
+  }>(db, sql`
+      select d.id, d.mapping_id, d.source_system, d.source_entity, d.source_id, d.summary, d.reason, d.candidates, d.status, d.action, d.chosen_id, d.decided_by, d.opened_at, d.decided_at
+      from decisions d where d.mapping_id in (${inMappings}) order by d.opened_at desc limit ${TIMELINE_LIMIT}`),
+    queryRows<{
+    id: string;
+    stage: string;
+    system: string;
+    entity: string;
+    record_id: string;
+    status: string;
+    error_code: string;
+    error_message: string;
+    failure_class: string;
+    attempts: number;
+    trace_id: string | null;
+    first_failed_at: Date;
+    last_failed_at: Date;
+  }>(db, sql`
+      select d.id, d.stage, d.system, d.entity, d.record_id, d.status, d.error_code, d.error_message, d.failure_class, d.attempts, d.trace_id, d.first_failed_at, d.last_failed_at
+      from dead_letters d where ${byRecord("d", "system", "entity", "record_id")} order by d.last_failed_at desc limit ${TIMELINE_LIMIT}`),
+    syncValuesOf(db, mappingIds),
+  ]);
+
+  const items: TimelineItem[] = [];
+  for (const e of exchange) {
     if (!isSystem(e.system)) continue;
     const target = isSystem(e.target_system) && e.target_entity && e.target_id ? { system: e.target_system, entity: e.target_entity, id: e.target_id } : null;
     items.push({
@@ -342,46 +361,16 @@ export async function recordTimeline(db: Database, record: Ref, order: "newest" 
     const m = mappings.find((x) => x.id === mappingId);
     return (m && (sidesOf(m).source ?? sidesOf(m).target)) ?? record;
   };
-  for (const c of rowsOf<{ mapping_id: number; field: string; crm_value: unknown; onec_value: unknown; winner: string; rule: string; trace_id: string | null; detected_at: Date }>(conflicts)) {
+  for (const c of conflicts) {
     items.push({ kind: "conflict", at: new Date(c.detected_at), record: mappingRecord(c.mapping_id), field: c.field, crmValue: c.crm_value, onecValue: c.onec_value, winner: c.winner, rule: c.rule, traceId: c.trace_id });
   }
-  for (const d of rowsOf<{
-    id: number;
-    mapping_id: number;
-    source_system: string;
-    source_entity: string;
-    source_id: string;
-    summary: string;
-    reason: string;
-    candidates: Array<{ id: string; label: string }> | null;
-    status: string;
-    action: string | null;
-    chosen_id: string | null;
-    decided_by: string | null;
-    opened_at: Date;
-    decided_at: Date | null;
-  }>(decisions)) {
+  for (const d of decisions) {
     const source = isSystem(d.source_system) ? { system: d.source_system, entity: d.source_entity, id: d.source_id } : mappingRecord(d.mapping_id);
     const base = { kind: "decision" as const, record: source, decisionId: Number(d.id), summary: d.summary, reason: d.reason, action: d.action, chosenId: d.chosen_id, decidedBy: d.decided_by, candidates: (d.candidates ?? []).map((c) => ({ id: c.id, label: c.label })) };
     items.push({ ...base, at: new Date(d.opened_at), result: "decision-opened" });
     if (d.decided_at) items.push({ ...base, at: new Date(d.decided_at), result: d.status === "superseded" ? "decision-superseded" : "decision-decided" });
   }
-  const letterRows = rowsOf<{
-    id: string;
-    stage: string;
-    system: string;
-    entity: string;
-    record_id: string;
-    status: string;
-    error_code: string;
-    error_message: string;
-    failure_class: string;
-    attempts: number;
-    trace_id: string | null;
-    first_failed_at: Date;
-    last_failed_at: Date;
-  }>(letters);
-  for (const d of letterRows) {
+  for (const d of letters) {
     if (!isSystem(d.system)) continue;
     items.push({
       kind: "dead-letter",
@@ -401,7 +390,7 @@ export async function recordTimeline(db: Database, record: Ref, order: "newest" 
   const kindOrder = { pair: 0, decision: 1, exchange: 2, conflict: 3, "dead-letter": 4 } as const;
   items.sort((a, b) => a.at.getTime() - b.at.getTime() || kindOrder[a.kind] - kindOrder[b.kind]);
   if (order === "newest") items.reverse();
-  const truncated = [exchangeRows.length, rowsOf(conflicts).length, rowsOf(decisions).length, letterRows.length].some((n) => n >= TIMELINE_LIMIT);
+  const truncated = [exchange.length, conflicts.length, decisions.length, letters.length].some((n) => n >= TIMELINE_LIMIT);
   return {
     record,
     pairs: mappings.map((m) => ({ mappingId: m.id, ...sidesOf(m), state: m.state, createdBy: m.created_by, createdAt: new Date(m.created_at), confirmedAt: m.confirmed_at && new Date(m.confirmed_at), deletedAt: m.deleted_at && new Date(m.deleted_at), decision: m.decision })),
