@@ -30,6 +30,18 @@ export interface Notice {
   text: string;
 }
 
+/** Every page's head: one stylesheet, a phone's viewport, no script. */
+export function Head(props: { title: string }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{props.title}</title>
+      <link rel="stylesheet" href="/static/console.css" />
+    </head>
+  );
+}
+
 /** The frame of every signed-in page: navigation, who is signed in, the language switch, sign out. */
 export function Page(props: { ctx: WebContext; title: string; active?: NavItem; notice?: Notice | undefined; children: ComponentChildren }) {
   const { ctx } = props;
@@ -37,12 +49,7 @@ export function Page(props: { ctx: WebContext; title: string; active?: NavItem; 
   const roleName = { viewer: t.roleViewer, operator: t.roleOperator, admin: t.roleAdmin }[ctx.user.role];
   return (
     <html lang={ctx.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${props.title} · ${t.product}`}</title>
-        <link rel="stylesheet" href="/static/console.css" />
-      </head>
+      <Head title={`${props.title} · ${t.product}`} />
       <body>
         <header class="top">
           <a class="brand" href="/">

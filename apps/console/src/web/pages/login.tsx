@@ -1,4 +1,5 @@
 import { common, LANGS, type Lang } from "../i18n";
+import { Head } from "../layout";
 
 /** The sign-in page: the only page anyone may see signed out. */
 export function LoginPage(props: { lang: Lang; next: string; error?: string | undefined; notice?: string | undefined; csrf: string }) {
@@ -6,12 +7,7 @@ export function LoginPage(props: { lang: Lang; next: string; error?: string | un
   const other = LANGS.find((l) => l !== props.lang) ?? "en";
   return (
     <html lang={props.lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${t.signIn} · ${t.product}`}</title>
-        <link rel="stylesheet" href="/static/console.css" />
-      </head>
+      <Head title={`${t.signIn} · ${t.product}`} />
       <body class="login">
         <main>
           <h1>{t.product}</h1>
