@@ -14,10 +14,11 @@ const common = { transform, testEnvironment: "node", moduleFileExtensions: ["ts"
 module.exports = {
   // A failed integration test can leave a consumer or a child process behind; never hang CI on it.
   forceExit: true,
-  // Jest's default on 2 cores is one worker; e2e files mostly wait on processes and I/O, so four
-  // files at a time: a fresh-clone run took jest 577 s with three and 490 s with four (load 7–18),
-  // which keeps CI under 15 minutes with the console's browser test in.
-  maxWorkers: 4,
+  // Jest's default on 2 cores is one worker; e2e files mostly wait on processes and I/O, so three
+  // files at a time (a fresh-clone run: jest 577 s, load 3–13). Four took 490 s but at load 7–18
+  // exposed a write-back race in both-directions.test.ts (a stale CRM update applied after a
+  // newer one; docs/reliability.md, "Found by the suite"): back to three until it is fixed.
+  maxWorkers: 3,
   projects: [
     {
       ...common,
